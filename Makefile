@@ -1,0 +1,21 @@
+# Makefile for the migrate extension (PGXS)
+EXTENSION   = migrate
+EXTVERSION  = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).control)
+
+MODULE_big  = migrate
+OBJS        = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
+PG_CPPFLAGS = -I$(srcdir)/src
+
+DATA        = $(wildcard sql/$(EXTENSION)--*.sql)
+
+REGRESS     = install session targets errors
+ISOLATION   = concurrent_upgrade
+EXTRA_CLEAN = output_iso test/tmp
+
+PG_CONFIG  ?= pg_config
+PGXS       := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+ifeq ($(shell test $(VERSION_NUM) -lt 130000 && echo old),old)
+$(error migrate requires PostgreSQL 13 or later; this is $(VERSION))
+endif

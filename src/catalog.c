@@ -1,0 +1,722 @@
+/*-------------------------------------------------------------------------
+ *
+ * catalog.c
+ *		Every read and write of the migrate schema, through SPI.
+ *
+ * Queries are parameterised, fully schema-qualified (operators too), so a
+ * caller's search_path cannot redirect them, and run as the owner of the
+ * migrate schema: the catalog is closed to PUBLIC, and the right to use it
+ * is the right to EXECUTE the extension's functions.  Migration scripts, in
+ * apply.c, run as the caller.  Hot queries keep their plans across calls.
+ *
+ * The caller connects SPI (catalog_connect) and finishes it; everything
+ * returned is allocated in the current memory context.
+ *
+ * IDENTIFICATION
+ *	  src/catalog.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_namespace.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
+#include "utils/timestamp.h"
+
+#include "migrate.h"
+
+/*
+ * Set while migrate itself writes migrate.applied, so that the statement
+ * trigger that invalidates migrate.state on foreign edits stays quiet.
+ */
+bool		catalog_writing = false;
+
+/* migrate.state.changes as read after taking the lock in this call */
+static int64 changes_seen = -1;
+
+typedef struct SavedUser
+{
+	Oid			userid;
+	int			sec_context;
+} SavedUser;
+
+typedef struct CatalogQuery
+{
+	const char *sql;
+	int			nargs;
+	Oid			argtypes[8];
+	SPIPlanPtr	plan;
+} CatalogQuery;
+
+static CatalogQuery q_load_graph = {
+	"SELECT r.id, r.parents, r.depends_on, r.branch_labels, r.message,"
+	" r.downgrade IS NOT NULL, r.checksum, r.seq, a.applied_at, a.checksum"
+	" FROM migrate.revisions r"
+	" LEFT JOIN migrate.applied a ON a.revision OPERATOR(pg_catalog.=) r.id"
+	" ORDER BY r.seq",
+	0, {0}
+};
+static CatalogQuery q_read_state = {
+	"SELECT changes, cache_valid, heads, current FROM migrate.state",
+	0, {0}
+};
+static CatalogQuery q_save_state = {
+	"UPDATE migrate.state SET changes = changes OPERATOR(pg_catalog.+) 1,"
+	" cache_valid = (changes OPERATOR(pg_catalog.=) $1), heads = $2, current = $3",
+	3, {INT8OID, TEXTARRAYOID, TEXTOID}
+};
+static CatalogQuery q_invalidate_state = {
+	"UPDATE migrate.state SET changes = changes OPERATOR(pg_catalog.+) 1,"
+	" cache_valid = false, heads = NULL, current = NULL",
+	0, {0}
+};
+static CatalogQuery q_fetch_scripts = {
+	"SELECT upgrade, downgrade FROM migrate.revisions"
+	" WHERE id OPERATOR(pg_catalog.=) $1",
+	1, {TEXTOID}
+};
+static CatalogQuery q_checksum = {
+	"SELECT pg_catalog.encode(pg_catalog.sha256($1), 'hex')",
+	1, {BYTEAOID}
+};
+static CatalogQuery q_revision_exists = {
+	"SELECT 1 FROM migrate.revisions WHERE id OPERATOR(pg_catalog.=) $1",
+	1, {TEXTOID}
+};
+static CatalogQuery q_missing_revisions = {
+	"SELECT u.id FROM pg_catalog.unnest($1) WITH ORDINALITY AS u(id, n)"
+	" WHERE NOT EXISTS (SELECT 1 FROM migrate.revisions r"
+	"                   WHERE r.id OPERATOR(pg_catalog.=) u.id)"
+	" ORDER BY u.n",
+	1, {TEXTARRAYOID}
+};
+static CatalogQuery q_label_owner = {
+	"SELECT id FROM migrate.revisions"
+	" WHERE branch_labels OPERATOR(pg_catalog.@>) ARRAY[$1]::pg_catalog.text[]"
+	" AND id OPERATOR(pg_catalog.<>) $2 ORDER BY seq LIMIT 1",
+	2, {TEXTOID, TEXTOID}
+};
+static CatalogQuery q_fetch_revision = {
+	"SELECT r.parents, r.depends_on, r.branch_labels, r.message, r.checksum,"
+	" r.downgrade IS NOT NULL, a.revision IS NOT NULL"
+	" FROM migrate.revisions r"
+	" LEFT JOIN migrate.applied a ON a.revision OPERATOR(pg_catalog.=) r.id"
+	" WHERE r.id OPERATOR(pg_catalog.=) $1",
+	1, {TEXTOID}
+};
+static CatalogQuery q_insert_revision = {
+	"INSERT INTO migrate.revisions"
+	" (id, parents, depends_on, branch_labels, message, upgrade, downgrade, checksum)"
+	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+	8, {TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTOID, TEXTOID,
+	TEXTOID, TEXTOID}
+};
+static CatalogQuery q_update_revision = {
+	"UPDATE migrate.revisions SET parents = $2, depends_on = $3,"
+	" branch_labels = $4, message = $5, upgrade = $6, downgrade = $7,"
+	" checksum = $8, created_at = pg_catalog.now(), created_by = CURRENT_USER"
+	" WHERE id OPERATOR(pg_catalog.=) $1",
+	8, {TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTOID, TEXTOID,
+	TEXTOID, TEXTOID}
+};
+static CatalogQuery q_mark_applied = {
+	"INSERT INTO migrate.applied (revision, duration, checksum)"
+	" VALUES ($1, $2, $3)",
+	3, {TEXTOID, INTERVALOID, TEXTOID}
+};
+static CatalogQuery q_mark_unapplied = {
+	"DELETE FROM migrate.applied WHERE revision OPERATOR(pg_catalog.=) $1",
+	1, {TEXTOID}
+};
+static CatalogQuery q_log = {
+	"INSERT INTO migrate.log"
+	" (action, revision, direction, started_at, finished_at, duration)"
+	" VALUES ($1, $2, $3, $4, $5, $5 OPERATOR(pg_catalog.-) $4)",
+	5, {TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID}
+};
+static CatalogQuery q_is_applied = {
+	"SELECT 1 FROM migrate.applied WHERE revision OPERATOR(pg_catalog.=) $1",
+	1, {TEXTOID}
+};
+static CatalogQuery q_applied_unregistered = {
+	"SELECT a.revision FROM migrate.applied a"
+	" WHERE NOT EXISTS (SELECT 1 FROM migrate.revisions r"
+	"                   WHERE r.id OPERATOR(pg_catalog.=) a.revision)"
+	" ORDER BY a.applied_at, a.revision",
+	0, {0}
+};
+
+/*
+ * The owner of the migrate schema: the role that created the extension,
+ * unless a superuser changed it since.
+ */
+static Oid
+catalog_owner(void)
+{
+	Oid			nspid = get_namespace_oid("migrate", false);
+	HeapTuple	tuple;
+	Oid			owner;
+
+	tuple = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(nspid));
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for namespace %u", nspid);
+	owner = ((Form_pg_namespace) GETSTRUCT(tuple))->nspowner;
+	ReleaseSysCache(tuple);
+	return owner;
+}
+
+/*
+ * Switch to the catalog's owner for one query.  On error, transaction or
+ * subtransaction abort restores the caller's user id.
+ */
+static void
+become_owner(SavedUser *saved)
+{
+	GetUserIdAndSecContext(&saved->userid, &saved->sec_context);
+	SetUserIdAndSecContext(catalog_owner(),
+						   saved->sec_context |
+						   SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+}
+
+static void
+restore_user(const SavedUser *saved)
+{
+	SetUserIdAndSecContext(saved->userid, saved->sec_context);
+}
+
+static SPIPlanPtr
+query_plan(CatalogQuery *query)
+{
+	if (query->plan == NULL)
+	{
+		SPIPlanPtr	plan = SPI_prepare(query->sql, query->nargs,
+									   query->argtypes);
+
+		if (plan == NULL)
+			elog(ERROR, "SPI_prepare failed for \"%s\": %s",
+				 query->sql, SPI_result_code_string(SPI_result));
+		SPI_keepplan(plan);
+		query->plan = plan;
+	}
+	return query->plan;
+}
+
+/*
+ * Run a catalog query as the owner.  "nulls" follows SPI: ' ' not null,
+ * 'n' null; NULL for none.  Results stay in SPI_tuptable until the next
+ * query; callers copy what they keep and call SPI_freetuptable().
+ */
+static uint64
+run_query(CatalogQuery *query, Datum *values, const char *nulls,
+		  bool read_only, long count)
+{
+	SavedUser	saved;
+	int			rc;
+
+	become_owner(&saved);
+	rc = SPI_execute_plan(query_plan(query), values, nulls, read_only, count);
+	restore_user(&saved);
+	if (rc < 0)
+		elog(ERROR, "SPI_execute_plan failed for \"%s\": %s",
+			 query->sql, SPI_result_code_string(rc));
+	return SPI_processed;
+}
+
+/* A write to migrate.applied that must not invalidate migrate.state. */
+static void
+run_quiet_write(CatalogQuery *query, Datum *values, const char *nulls)
+{
+	catalog_writing = true;
+	PG_TRY();
+	{
+		run_query(query, values, nulls, false, 0);
+	}
+	PG_FINALLY();
+	{
+		catalog_writing = false;
+	}
+	PG_END_TRY();
+}
+
+static char *
+text_column(int row, int column, bool *isnull)
+{
+	bool		null;
+	Datum		value = SPI_getbinval(SPI_tuptable->vals[row],
+									  SPI_tuptable->tupdesc, column, &null);
+
+	if (isnull)
+		*isnull = null;
+	return null ? NULL : TextDatumGetCString(value);
+}
+
+static bool
+bool_column(int row, int column)
+{
+	bool		null;
+	Datum		value = SPI_getbinval(SPI_tuptable->vals[row],
+									  SPI_tuptable->tupdesc, column, &null);
+
+	return !null && DatumGetBool(value);
+}
+
+/* A text[] column as a C array of strings; NULL elements are skipped. */
+static char **
+text_array_column(int row, int column, int *n)
+{
+	bool		null;
+	Datum		value = SPI_getbinval(SPI_tuptable->vals[row],
+									  SPI_tuptable->tupdesc, column, &null);
+	Datum	   *elems;
+	bool	   *elemnulls;
+	int			nelems;
+	char	  **result;
+	int			count = 0;
+
+	*n = 0;
+	if (null)
+		return NULL;
+	deconstruct_array(DatumGetArrayTypeP(value), TEXTOID, -1, false,
+					  TYPALIGN_INT, &elems, &elemnulls, &nelems);
+	result = palloc(sizeof(char *) * Max(nelems, 1));
+	for (int i = 0; i < nelems; i++)
+		if (!elemnulls[i])
+			result[count++] = TextDatumGetCString(elems[i]);
+	*n = count;
+	return result;
+}
+
+static Datum
+text_array_datum(int n, char **strings)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * Max(n, 1));
+
+	for (int i = 0; i < n; i++)
+		elems[i] = CStringGetTextDatum(strings[i]);
+	return PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false,
+										   TYPALIGN_INT));
+}
+
+void
+catalog_connect(void)
+{
+	int			rc = SPI_connect();
+
+	if (rc != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed: %s", SPI_result_code_string(rc));
+}
+
+void
+catalog_disconnect(void)
+{
+	int			rc = SPI_finish();
+
+	if (rc != SPI_OK_FINISH)
+		elog(ERROR, "SPI_finish failed: %s", SPI_result_code_string(rc));
+}
+
+/*
+ * Take the migration lock, then make sure this transaction's snapshot is
+ * not older than the last change to the state.  Under READ COMMITTED every
+ * query after the lock sees what the previous holder committed; under
+ * REPEATABLE READ or SERIALIZABLE the snapshot was taken before the wait,
+ * and acting on it could apply a revision twice.
+ */
+void
+catalog_lock(void)
+{
+	int64		seen;
+
+	DirectFunctionCall1(pg_advisory_xact_lock_int8,
+						Int64GetDatum(MIGRATE_LOCK_KEY));
+
+	run_query(&q_read_state, NULL, NULL, !IsolationUsesXactSnapshot(), 1);
+	if (SPI_processed != 1)
+		elog(ERROR, "migrate.state must have exactly one row");
+	seen = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+									   SPI_tuptable->tupdesc, 1,
+									   &(bool) {false}));
+	SPI_freetuptable(SPI_tuptable);
+
+	if (IsolationUsesXactSnapshot())
+	{
+		SavedUser	saved;
+		int			rc;
+		int64		latest;
+
+		become_owner(&saved);
+		rc = SPI_execute_snapshot(query_plan(&q_read_state), NULL, NULL,
+								  GetLatestSnapshot(), InvalidSnapshot,
+								  true, false, 1);
+		restore_user(&saved);
+		if (rc != SPI_OK_SELECT || SPI_processed != 1)
+			elog(ERROR, "could not read migrate.state: %s",
+				 SPI_result_code_string(rc));
+		latest = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+											 SPI_tuptable->tupdesc, 1,
+											 &(bool) {false}));
+		SPI_freetuptable(SPI_tuptable);
+		if (latest != seen)
+			ereport(ERROR,
+					errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+					errmsg("could not serialize access to the migration state"),
+					errdetail("Another transaction changed the revisions or the applied state after this transaction took its snapshot."),
+					errhint("Retry the transaction.  Under REPEATABLE READ or SERIALIZABLE, call migrate's functions first in a new transaction."));
+	}
+	changes_seen = seen;
+}
+
+/*
+ * The cached heads and current revision, when the last state-changing call
+ * left them valid.  Readers do not lock: they see the last committed state.
+ */
+bool
+catalog_cached_state(List **heads, char **current)
+{
+	bool		valid;
+
+	run_query(&q_read_state, NULL, NULL, true, 1);
+	if (SPI_processed != 1)
+		elog(ERROR, "migrate.state must have exactly one row");
+	valid = bool_column(0, 2);
+	if (valid)
+	{
+		int			n;
+		char	  **ids = text_array_column(0, 3, &n);
+
+		*heads = NIL;
+		for (int i = 0; i < n; i++)
+			*heads = lappend(*heads, ids[i]);
+		*current = text_column(0, 4, NULL);
+	}
+	SPI_freetuptable(SPI_tuptable);
+	return valid;
+}
+
+/*
+ * Record that the state changed, and cache the graph's heads and current
+ * revision.  The cache is only marked valid when nobody else changed the
+ * catalog since catalog_lock() (a script might have).
+ */
+void
+catalog_save_state(const MigrateGraph *graph)
+{
+	int			nheads;
+	int		   *heads = graph_heads(graph, &nheads);
+	char	  **ids = palloc(sizeof(char *) * Max(nheads, 1));
+	char	   *current = graph_current_string(graph);
+	Datum		values[3];
+	char		nulls[3] = {' ', ' ', ' '};
+
+	Assert(changes_seen >= 0);
+	for (int i = 0; i < nheads; i++)
+		ids[i] = graph->revs[heads[i]].id;
+	values[0] = Int64GetDatum(changes_seen);
+	values[1] = text_array_datum(nheads, ids);
+	values[2] = current ? CStringGetTextDatum(current) : (Datum) 0;
+	nulls[2] = current ? ' ' : 'n';
+	run_query(&q_save_state, values, nulls, false, 0);
+}
+
+/* Invalidate the cache after an edit migrate did not make itself. */
+void
+catalog_invalidate_state(void)
+{
+	run_query(&q_invalidate_state, NULL, NULL, false, 0);
+}
+
+/*
+ * Read the graph: every revision with its edges and applied state, in one
+ * query, without the scripts.
+ */
+MigrateGraph *
+catalog_load_graph(void)
+{
+	uint64		nrows;
+	MigrateRevision *revs;
+
+	nrows = run_query(&q_load_graph, NULL, NULL, false, 0);
+	if (nrows > INT_MAX / sizeof(MigrateRevision))
+		ereport(ERROR,
+				errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				errmsg("too many revisions: %llu", (unsigned long long) nrows));
+
+	revs = palloc0(sizeof(MigrateRevision) * Max(nrows, 1));
+	for (uint64 i = 0; i < nrows; i++)
+	{
+		MigrateRevision *rev = &revs[i];
+		bool		null;
+		Datum		value;
+
+		rev->id = text_column(i, 1, NULL);
+		rev->parent_ids = text_array_column(i, 2, &rev->nparents);
+		rev->depends_ids = text_array_column(i, 3, &rev->ndepends);
+		rev->labels = text_array_column(i, 4, &rev->nlabels);
+		rev->message = text_column(i, 5, NULL);
+		rev->has_downgrade = bool_column(i, 6);
+		rev->checksum = text_column(i, 7, NULL);
+		value = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc,
+							  8, &null);
+		rev->seq = null ? 0 : DatumGetInt64(value);
+		value = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc,
+							  9, &null);
+		rev->applied = !null;
+		rev->has_applied_at = !null;
+		rev->applied_at = null ? 0 : DatumGetTimestampTz(value);
+		rev->applied_checksum = text_column(i, 10, NULL);
+	}
+	SPI_freetuptable(SPI_tuptable);
+
+	return graph_build(revs, (int) nrows);
+}
+
+/* The upgrade or downgrade script of a revision, or NULL when it has none. */
+char *
+catalog_fetch_script(const char *id, MigrateDirection direction)
+{
+	Datum		values[1] = {CStringGetTextDatum(id)};
+	char	   *script;
+
+	if (run_query(&q_fetch_scripts, values, NULL, false, 1) != 1)
+		ereport(ERROR,
+				errcode(ERRCODE_UNDEFINED_OBJECT),
+				errmsg("revision \"%s\" does not exist", id),
+				errdetail("It was removed from migrate.revisions during the call."));
+	script = text_column(0, direction == MIGRATE_UP ? 1 : 2, NULL);
+	SPI_freetuptable(SPI_tuptable);
+	return script;
+}
+
+static void
+append_field(StringInfo buf, const char *field)
+{
+	if (field == NULL)
+		appendStringInfoString(buf, "N");
+	else
+		appendStringInfo(buf, "%zu:%s", strlen(field), field);
+}
+
+/*
+ * SHA-256 of what makes a revision what it is: its scripts and its edges.
+ * Each field is length-prefixed, so no two contents share a text.  Message
+ * and branch labels are descriptive and may change on an applied revision.
+ */
+char *
+catalog_checksum(const char *upgrade, const char *downgrade,
+				 int nparents, char **parents, int ndepends, char **depends)
+{
+	StringInfoData buf;
+	bytea	   *content;
+	Datum		values[1];
+	char	   *result;
+
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "migrate revision 1\n");
+	append_field(&buf, upgrade);
+	append_field(&buf, downgrade);
+	appendStringInfo(&buf, "%d", nparents);
+	for (int i = 0; i < nparents; i++)
+		append_field(&buf, parents[i]);
+	appendStringInfo(&buf, "%d", ndepends);
+	for (int i = 0; i < ndepends; i++)
+		append_field(&buf, depends[i]);
+
+	content = palloc(VARHDRSZ + buf.len);
+	SET_VARSIZE(content, VARHDRSZ + buf.len);
+	memcpy(VARDATA(content), buf.data, buf.len);
+	values[0] = PointerGetDatum(content);
+
+	run_query(&q_checksum, values, NULL, true, 1);
+	result = text_column(0, 1, NULL);
+	SPI_freetuptable(SPI_tuptable);
+	pfree(buf.data);
+	pfree(content);
+	return result;
+}
+
+bool
+catalog_revision_exists(const char *id)
+{
+	Datum		values[1] = {CStringGetTextDatum(id)};
+	bool		exists = run_query(&q_revision_exists, values, NULL, false, 1) > 0;
+
+	SPI_freetuptable(SPI_tuptable);
+	return exists;
+}
+
+/* Which of these ids are not registered, in the order given. */
+List *
+catalog_missing_revisions(int n, char **ids)
+{
+	Datum		values[1];
+	List	   *missing = NIL;
+	uint64		nrows;
+
+	if (n == 0)
+		return NIL;
+	values[0] = text_array_datum(n, ids);
+	nrows = run_query(&q_missing_revisions, values, NULL, false, 0);
+	for (uint64 i = 0; i < nrows; i++)
+		missing = lappend(missing, text_column(i, 1, NULL));
+	SPI_freetuptable(SPI_tuptable);
+	return missing;
+}
+
+/* The revision, other than except_id, that carries this branch label. */
+char *
+catalog_label_owner(const char *label, const char *except_id)
+{
+	Datum		values[2] = {CStringGetTextDatum(label),
+	CStringGetTextDatum(except_id)};
+	char	   *owner = NULL;
+
+	if (run_query(&q_label_owner, values, NULL, false, 1) > 0)
+		owner = text_column(0, 1, NULL);
+	SPI_freetuptable(SPI_tuptable);
+	return owner;
+}
+
+/*
+ * Fill rev with a registered revision's edges, labels, message, checksum
+ * and applied flag; false when it is not registered.
+ */
+bool
+catalog_fetch_revision(const char *id, MigrateRevision *rev)
+{
+	Datum		values[1] = {CStringGetTextDatum(id)};
+
+	if (run_query(&q_fetch_revision, values, NULL, false, 1) == 0)
+	{
+		SPI_freetuptable(SPI_tuptable);
+		return false;
+	}
+	memset(rev, 0, sizeof(MigrateRevision));
+	rev->id = pstrdup(id);
+	rev->parent_ids = text_array_column(0, 1, &rev->nparents);
+	rev->depends_ids = text_array_column(0, 2, &rev->ndepends);
+	rev->labels = text_array_column(0, 3, &rev->nlabels);
+	rev->message = text_column(0, 4, NULL);
+	rev->checksum = text_column(0, 5, NULL);
+	rev->has_downgrade = bool_column(0, 6);
+	rev->applied = bool_column(0, 7);
+	SPI_freetuptable(SPI_tuptable);
+	return true;
+}
+
+static void
+revision_values(const MigrateRevision *rev, const char *upgrade,
+				const char *downgrade, Datum *values, char *nulls)
+{
+	values[0] = CStringGetTextDatum(rev->id);
+	values[1] = text_array_datum(rev->nparents, rev->parent_ids);
+	values[2] = text_array_datum(rev->ndepends, rev->depends_ids);
+	values[3] = text_array_datum(rev->nlabels, rev->labels);
+	values[4] = CStringGetTextDatum(rev->message);
+	values[5] = CStringGetTextDatum(upgrade);
+	values[6] = downgrade ? CStringGetTextDatum(downgrade) : (Datum) 0;
+	values[7] = CStringGetTextDatum(rev->checksum);
+	memset(nulls, ' ', 8);
+	nulls[6] = downgrade ? ' ' : 'n';
+}
+
+void
+catalog_insert_revision(const MigrateRevision *rev, const char *upgrade,
+						const char *downgrade)
+{
+	Datum		values[8];
+	char		nulls[8];
+
+	revision_values(rev, upgrade, downgrade, values, nulls);
+	run_query(&q_insert_revision, values, nulls, false, 0);
+}
+
+void
+catalog_update_revision(const MigrateRevision *rev, const char *upgrade,
+						const char *downgrade)
+{
+	Datum		values[8];
+	char		nulls[8];
+
+	revision_values(rev, upgrade, downgrade, values, nulls);
+	run_query(&q_update_revision, values, nulls, false, 0);
+}
+
+/*
+ * Mark a revision applied (with how long its script took; negative for a
+ * stamp) or not applied.
+ */
+void
+catalog_set_applied(const MigrateRevision *rev, bool applied,
+					double duration_ms)
+{
+	if (applied)
+	{
+		Datum		values[3];
+		char		nulls[3] = {' ', ' ', ' '};
+		Interval   *duration = palloc0(sizeof(Interval));
+
+		duration->time = (TimeOffset) (duration_ms * 1000.0);
+		values[0] = CStringGetTextDatum(rev->id);
+		values[1] = IntervalPGetDatum(duration);
+		values[2] = CStringGetTextDatum(rev->checksum);
+		if (duration_ms < 0)
+			nulls[1] = 'n';
+		run_quiet_write(&q_mark_applied, values, nulls);
+	}
+	else
+	{
+		Datum		values[1] = {CStringGetTextDatum(rev->id)};
+
+		run_quiet_write(&q_mark_unapplied, values, NULL);
+	}
+}
+
+void
+catalog_log(const char *action, const char *revision,
+			MigrateDirection direction, TimestampTz started,
+			TimestampTz finished)
+{
+	Datum		values[5];
+
+	values[0] = CStringGetTextDatum(action);
+	values[1] = CStringGetTextDatum(revision);
+	values[2] = CStringGetTextDatum(direction == MIGRATE_UP ? "up" : "down");
+	values[3] = TimestampTzGetDatum(started);
+	values[4] = TimestampTzGetDatum(finished);
+	run_query(&q_log, values, NULL, false, 0);
+}
+
+/* One index probe; never reads the graph. */
+bool
+catalog_is_applied(const char *id)
+{
+	Datum		values[1] = {CStringGetTextDatum(id)};
+	bool		applied = run_query(&q_is_applied, values, NULL, true, 1) > 0;
+
+	SPI_freetuptable(SPI_tuptable);
+	return applied;
+}
+
+/* Applied revisions that migrate.revisions no longer has. */
+List *
+catalog_applied_unregistered(void)
+{
+	List	   *ids = NIL;
+	uint64		nrows = run_query(&q_applied_unregistered, NULL, NULL, true, 0);
+
+	for (uint64 i = 0; i < nrows; i++)
+		ids = lappend(ids, text_column(i, 1, NULL));
+	SPI_freetuptable(SPI_tuptable);
+	return ids;
+}

@@ -1,0 +1,42 @@
+/*-------------------------------------------------------------------------
+ *
+ * compat.h
+ *		The differences between PostgreSQL 13 and 17 that migrate meets.
+ *
+ * Every PG_VERSION_NUM test of the extension lives here, so that the other
+ * files read the same on every supported version.
+ *
+ * IDENTIFICATION
+ *	  src/compat.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef MIGRATE_COMPAT_H
+#define MIGRATE_COMPAT_H
+
+#include "utils/guc.h"
+#include "utils/hsearch.h"
+
+/* PostgreSQL 14 made string keys an explicit hash_create() flag. */
+#if PG_VERSION_NUM >= 140000
+#define MIGRATE_HASH_STRINGS	HASH_STRINGS
+#else
+#define MIGRATE_HASH_STRINGS	0
+#endif
+
+/* PostgreSQL 15 replaced EmitWarningsOnPlaceholders(). */
+#if PG_VERSION_NUM >= 150000
+#define MigrateReserveGUCPrefix(prefix) MarkGUCPrefixReserved(prefix)
+#else
+#define MigrateReserveGUCPrefix(prefix) EmitWarningsOnPlaceholders(prefix)
+#endif
+
+/* PostgreSQL 18 wants the module's name and version in its magic block. */
+#if PG_VERSION_NUM >= 180000
+#define MIGRATE_MODULE_MAGIC \
+	PG_MODULE_MAGIC_EXT(.name = "migrate", .version = "0.1.0")
+#else
+#define MIGRATE_MODULE_MAGIC PG_MODULE_MAGIC
+#endif
+
+#endif							/* MIGRATE_COMPAT_H */

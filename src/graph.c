@@ -1,0 +1,730 @@
+/*-------------------------------------------------------------------------
+ *
+ * graph.c
+ *		The revision graph: building it, and choosing which revisions an
+ *		upgrade, downgrade or stamp touches and in which order.
+ *
+ * The graph comes from migrate.revisions in one query (catalog.c) and lives
+ * in the caller's memory context.  Nothing here touches SPI, so the
+ * algorithms can be tested on any graph.  Every walk is iterative (a chain
+ * of 100,000 revisions must not exhaust the stack) and linear in revisions
+ * plus edges, but for the heap that breaks ties, which is only needed when
+ * registration order is not already a topological order.
+ *
+ * Determinism: revisions are kept in registration order, and every ordering
+ * breaks ties by it (earliest first going up, latest first going down), as
+ * core's find_update_path() breaks ties between update scripts.
+ *
+ * IDENTIFICATION
+ *	  src/graph.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "lib/binaryheap.h"
+#include "lib/stringinfo.h"
+
+#include "migrate.h"
+
+/* How many ids an error message lists before it says "and N more". */
+#define MAX_IDS_IN_MESSAGE	10
+
+typedef struct GraphHashEntry
+{
+	char		key[MIGRATE_ID_MAXLEN + 1];
+	int			index;
+} GraphHashEntry;
+
+static HTAB *
+create_index(const char *name, int size)
+{
+	HASHCTL		ctl;
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = MIGRATE_ID_MAXLEN + 1;
+	ctl.entrysize = sizeof(GraphHashEntry);
+	ctl.hcxt = CurrentMemoryContext;
+	return hash_create(name, Max(size, 16), &ctl,
+					   HASH_ELEM | MIGRATE_HASH_STRINGS | HASH_CONTEXT);
+}
+
+static int
+lookup(HTAB *index, const char *key)
+{
+	GraphHashEntry *entry;
+
+	if (strlen(key) > MIGRATE_ID_MAXLEN)
+		return -1;
+	entry = hash_search(index, key, HASH_FIND, NULL);
+	return entry ? entry->index : -1;
+}
+
+int
+graph_find(const MigrateGraph *graph, const char *id)
+{
+	return lookup(graph->by_id, id);
+}
+
+int
+graph_find_label(const MigrateGraph *graph, const char *label)
+{
+	return lookup(graph->by_label, label);
+}
+
+/*
+ * Resolve a list of ids to indexes.  The catalog is only ever changed
+ * through migrate.revision(), which checks every edge; a dangling one means
+ * somebody edited the catalog by hand, and the message says how to repair it.
+ */
+static int *
+resolve_edges(const MigrateGraph *graph, const MigrateRevision *rev,
+			  int n, char **ids, const char *edge_kind)
+{
+	int		   *result = palloc(sizeof(int) * Max(n, 1));
+
+	for (int i = 0; i < n; i++)
+	{
+		result[i] = graph_find(graph, ids[i]);
+		if (result[i] < 0)
+			ereport(ERROR,
+					errcode(ERRCODE_UNDEFINED_OBJECT),
+					errmsg("revision \"%s\" names %s \"%s\", which is not registered",
+						   rev->id, edge_kind, ids[i]),
+					errhint("Register revision \"%s\" again, or fix the row of \"%s\" in migrate.revisions.",
+							ids[i], rev->id));
+	}
+	return result;
+}
+
+/*
+ * Build the graph from revisions sorted by registration order.  Takes
+ * ownership of the array.
+ */
+MigrateGraph *
+graph_build(MigrateRevision *revs, int nrevs)
+{
+	MigrateGraph *graph = palloc0(sizeof(MigrateGraph));
+	int		   *nchildren;
+	int		   *ndependents;
+
+	graph->revs = revs;
+	graph->nrevs = nrevs;
+	graph->by_id = create_index("migrate revisions", nrevs);
+	graph->by_label = create_index("migrate branch labels", 16);
+
+	for (int i = 0; i < nrevs; i++)
+	{
+		GraphHashEntry *entry;
+		bool		found;
+
+		entry = hash_search(graph->by_id, revs[i].id, HASH_ENTER, &found);
+		entry->index = i;
+		for (int j = 0; j < revs[i].nlabels; j++)
+		{
+			entry = hash_search(graph->by_label, revs[i].labels[j],
+								HASH_ENTER, &found);
+			if (!found)
+				entry->index = i;
+		}
+	}
+
+	nchildren = palloc0(sizeof(int) * Max(nrevs, 1));
+	ndependents = palloc0(sizeof(int) * Max(nrevs, 1));
+	for (int i = 0; i < nrevs; i++)
+	{
+		MigrateRevision *rev = &revs[i];
+
+		rev->parents = resolve_edges(graph, rev, rev->nparents,
+									 rev->parent_ids, "parent");
+		rev->depends = resolve_edges(graph, rev, rev->ndepends,
+									 rev->depends_ids, "dependency");
+		for (int j = 0; j < rev->nparents; j++)
+			nchildren[rev->parents[j]]++;
+		for (int j = 0; j < rev->ndepends; j++)
+			ndependents[rev->depends[j]]++;
+	}
+
+	for (int i = 0; i < nrevs; i++)
+	{
+		revs[i].children = palloc(sizeof(int) * Max(nchildren[i], 1));
+		revs[i].dependents = palloc(sizeof(int) * Max(ndependents[i], 1));
+		revs[i].nchildren = 0;
+		revs[i].ndependents = 0;
+	}
+
+	/* Filled in index order, so every child list is in registration order. */
+	for (int i = 0; i < nrevs; i++)
+	{
+		MigrateRevision *rev = &revs[i];
+
+		for (int j = 0; j < rev->nparents; j++)
+		{
+			MigrateRevision *parent = &revs[rev->parents[j]];
+
+			parent->children[parent->nchildren++] = i;
+		}
+		for (int j = 0; j < rev->ndepends; j++)
+		{
+			MigrateRevision *dependency = &revs[rev->depends[j]];
+
+			dependency->dependents[dependency->ndependents++] = i;
+		}
+	}
+
+	pfree(nchildren);
+	pfree(ndependents);
+	return graph;
+}
+
+/* Revisions that no revision names as parent, in registration order. */
+int *
+graph_heads(const MigrateGraph *graph, int *nheads)
+{
+	int		   *heads = palloc(sizeof(int) * Max(graph->nrevs, 1));
+	int			n = 0;
+
+	for (int i = 0; i < graph->nrevs; i++)
+		if (graph->revs[i].nchildren == 0)
+			heads[n++] = i;
+	*nheads = n;
+	return heads;
+}
+
+/* Applied revisions with no applied child, in registration order. */
+int *
+graph_current_heads(const MigrateGraph *graph, int *nheads)
+{
+	int		   *heads = palloc(sizeof(int) * Max(graph->nrevs, 1));
+	int			n = 0;
+
+	for (int i = 0; i < graph->nrevs; i++)
+	{
+		const MigrateRevision *rev = &graph->revs[i];
+		bool		has_applied_child = false;
+
+		if (!rev->applied)
+			continue;
+		for (int j = 0; j < rev->nchildren && !has_applied_child; j++)
+			has_applied_child = graph->revs[rev->children[j]].applied;
+		if (!has_applied_child)
+			heads[n++] = i;
+	}
+	*nheads = n;
+	return heads;
+}
+
+static const MigrateGraph *sort_graph;
+
+static int
+compare_revs_by_id(const void *a, const void *b)
+{
+	return strcmp(sort_graph->revs[*(const int *) a].id,
+				  sort_graph->revs[*(const int *) b].id);
+}
+
+/*
+ * A list of revision ids for messages and for migrate.current(): joined by
+ * ", " (or "," when complete), optionally sorted by id.  With "complete"
+ * false, long lists are cut to MAX_IDS_IN_MESSAGE ids.
+ */
+static char *
+id_list(const MigrateGraph *graph, const int *revs, int n, bool sort_by_id,
+		bool complete)
+{
+	StringInfoData buf;
+	int		   *sorted = palloc(sizeof(int) * Max(n, 1));
+	int			shown = complete ? n : Min(n, MAX_IDS_IN_MESSAGE);
+
+	memcpy(sorted, revs, sizeof(int) * n);
+	if (sort_by_id && n > 1)
+	{
+		sort_graph = graph;
+		qsort(sorted, n, sizeof(int), compare_revs_by_id);
+	}
+
+	initStringInfo(&buf);
+	for (int i = 0; i < shown; i++)
+	{
+		if (i > 0)
+			appendStringInfoString(&buf, complete ? "," : ", ");
+		appendStringInfoString(&buf, graph->revs[sorted[i]].id);
+	}
+	if (shown < n)
+		appendStringInfo(&buf, " and %d more", n - shown);
+	pfree(sorted);
+	return buf.data;
+}
+
+char *
+graph_id_list(const MigrateGraph *graph, const int *revs, int n,
+			  bool sort_by_id)
+{
+	return id_list(graph, revs, n, sort_by_id, false);
+}
+
+/* migrate.current(): the current heads sorted by id, or NULL. */
+char *
+graph_current_string(const MigrateGraph *graph)
+{
+	int			n;
+	int		   *heads = graph_current_heads(graph, &n);
+
+	if (n == 0)
+		return NULL;
+	return id_list(graph, heads, n, true, true);
+}
+
+/*
+ * Mark the seeds and everything they need: parents and dependencies,
+ * transitively.  Nodes already marked are taken as done, so "mark" must be
+ * zeroed or already closed under this walk.
+ */
+void
+graph_mark_ancestors(const MigrateGraph *graph, const int *seeds, int nseeds,
+					 bool *mark)
+{
+	int		   *stack = palloc(sizeof(int) * Max(graph->nrevs, 1));
+	int			top = 0;
+
+	for (int i = 0; i < nseeds; i++)
+		if (!mark[seeds[i]])
+		{
+			mark[seeds[i]] = true;
+			stack[top++] = seeds[i];
+		}
+
+	while (top > 0)
+	{
+		const MigrateRevision *rev = &graph->revs[stack[--top]];
+
+		for (int j = 0; j < rev->nparents; j++)
+			if (!mark[rev->parents[j]])
+			{
+				mark[rev->parents[j]] = true;
+				stack[top++] = rev->parents[j];
+			}
+		for (int j = 0; j < rev->ndepends; j++)
+			if (!mark[rev->depends[j]])
+			{
+				mark[rev->depends[j]] = true;
+				stack[top++] = rev->depends[j];
+			}
+	}
+	pfree(stack);
+}
+
+/* The mirror image: the seeds, their children and dependents, transitively. */
+void
+graph_mark_descendants(const MigrateGraph *graph, const int *seeds,
+					   int nseeds, bool *mark)
+{
+	int		   *stack = palloc(sizeof(int) * Max(graph->nrevs, 1));
+	int			top = 0;
+
+	for (int i = 0; i < nseeds; i++)
+		if (!mark[seeds[i]])
+		{
+			mark[seeds[i]] = true;
+			stack[top++] = seeds[i];
+		}
+
+	while (top > 0)
+	{
+		const MigrateRevision *rev = &graph->revs[stack[--top]];
+
+		for (int j = 0; j < rev->nchildren; j++)
+			if (!mark[rev->children[j]])
+			{
+				mark[rev->children[j]] = true;
+				stack[top++] = rev->children[j];
+			}
+		for (int j = 0; j < rev->ndependents; j++)
+			if (!mark[rev->dependents[j]])
+			{
+				mark[rev->dependents[j]] = true;
+				stack[top++] = rev->dependents[j];
+			}
+	}
+	pfree(stack);
+}
+
+/*
+ * The branch a label names, as Alembic draws it: the labelled revision, its
+ * descendants along parent edges, and its ancestors back to (not including)
+ * the nearest branch point or merge point.
+ */
+void
+graph_mark_branch(const MigrateGraph *graph, int labelled, bool *mark)
+{
+	int		   *stack = palloc(sizeof(int) * Max(graph->nrevs, 1));
+	int			top = 0;
+	int			node;
+
+	mark[labelled] = true;
+	stack[top++] = labelled;
+	while (top > 0)
+	{
+		const MigrateRevision *rev = &graph->revs[stack[--top]];
+
+		for (int j = 0; j < rev->nchildren; j++)
+			if (!mark[rev->children[j]])
+			{
+				mark[rev->children[j]] = true;
+				stack[top++] = rev->children[j];
+			}
+	}
+	pfree(stack);
+
+	node = labelled;
+	while (graph->revs[node].nparents == 1)
+	{
+		int			parent = graph->revs[node].parents[0];
+		const MigrateRevision *prev = &graph->revs[parent];
+
+		if (prev->nchildren > 1 || prev->nparents > 1)
+			break;
+		mark[parent] = true;
+		node = parent;
+	}
+}
+
+/* The lowest revision of a label's branch: where graph_mark_branch() stops. */
+int
+graph_branch_root(const MigrateGraph *graph, int labelled)
+{
+	int			node = labelled;
+
+	while (graph->revs[node].nparents == 1)
+	{
+		const MigrateRevision *prev = &graph->revs[graph->revs[node].parents[0]];
+
+		if (prev->nchildren > 1 || prev->nparents > 1)
+			break;
+		node = graph->revs[node].parents[0];
+	}
+	return node;
+}
+
+static int
+compare_lowest_first(Datum a, Datum b, void *arg)
+{
+	int			ia = DatumGetInt32(a);
+	int			ib = DatumGetInt32(b);
+
+	return (ia > ib) ? -1 : (ia < ib) ? 1 : 0;
+}
+
+static int
+compare_highest_first(Datum a, Datum b, void *arg)
+{
+	return -compare_lowest_first(a, b, arg);
+}
+
+static void
+report_cycle(const MigrateGraph *graph, const bool *set, const bool *emitted)
+{
+	int		   *stuck = palloc(sizeof(int) * Max(graph->nrevs, 1));
+	int			n = 0;
+
+	for (int i = 0; i < graph->nrevs; i++)
+		if (set[i] && !emitted[i])
+			stuck[n++] = i;
+	ereport(ERROR,
+			errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+			errmsg("the revision graph has a cycle"),
+			errdetail("Revisions %s are on a cycle or need a revision on one.",
+					  graph_id_list(graph, stuck, n, false)),
+			errhint("Fix the parents or depends_on of one of them in migrate.revisions."));
+}
+
+/*
+ * Order a set of revisions so that parents and dependencies come first.
+ * Ties go to the earliest registered.  When registration order already
+ * respects every edge, as it does unless an unapplied revision was
+ * re-registered with new parents, that order is the answer; otherwise
+ * Kahn's algorithm with a heap picks the earliest ready revision each time.
+ */
+MigrateSteps *
+graph_order_up(const MigrateGraph *graph, const bool *set)
+{
+	MigrateSteps *steps = palloc0(sizeof(MigrateSteps));
+	int			count = 0;
+	bool		in_order = true;
+	int		   *waiting;
+	bool	   *emitted;
+	binaryheap *ready;
+
+	steps->revs = palloc(sizeof(int) * Max(graph->nrevs, 1));
+	for (int i = 0; i < graph->nrevs; i++)
+	{
+		const MigrateRevision *rev = &graph->revs[i];
+
+		if (!set[i])
+			continue;
+		count++;
+		for (int j = 0; j < rev->nparents && in_order; j++)
+			if (set[rev->parents[j]] && rev->parents[j] >= i)
+				in_order = false;
+		for (int j = 0; j < rev->ndepends && in_order; j++)
+			if (set[rev->depends[j]] && rev->depends[j] >= i)
+				in_order = false;
+	}
+
+	if (in_order)
+	{
+		for (int i = 0; i < graph->nrevs; i++)
+			if (set[i])
+				steps->revs[steps->nsteps++] = i;
+		return steps;
+	}
+
+	waiting = palloc0(sizeof(int) * graph->nrevs);
+	emitted = palloc0(sizeof(bool) * graph->nrevs);
+	ready = binaryheap_allocate(Max(count, 1), compare_lowest_first, NULL);
+	for (int i = 0; i < graph->nrevs; i++)
+	{
+		const MigrateRevision *rev = &graph->revs[i];
+
+		if (!set[i])
+			continue;
+		for (int j = 0; j < rev->nparents; j++)
+			waiting[i] += set[rev->parents[j]];
+		for (int j = 0; j < rev->ndepends; j++)
+			waiting[i] += set[rev->depends[j]];
+		if (waiting[i] == 0)
+			binaryheap_add(ready, Int32GetDatum(i));
+	}
+
+	while (!binaryheap_empty(ready))
+	{
+		int			i = DatumGetInt32(binaryheap_remove_first(ready));
+		const MigrateRevision *rev = &graph->revs[i];
+
+		steps->revs[steps->nsteps++] = i;
+		emitted[i] = true;
+		for (int j = 0; j < rev->nchildren; j++)
+			if (set[rev->children[j]] && --waiting[rev->children[j]] == 0)
+				binaryheap_add(ready, Int32GetDatum(rev->children[j]));
+		for (int j = 0; j < rev->ndependents; j++)
+			if (set[rev->dependents[j]] && --waiting[rev->dependents[j]] == 0)
+				binaryheap_add(ready, Int32GetDatum(rev->dependents[j]));
+	}
+
+	if (steps->nsteps < count)
+		report_cycle(graph, set, emitted);
+
+	binaryheap_free(ready);
+	pfree(waiting);
+	pfree(emitted);
+	return steps;
+}
+
+/*
+ * The reverse: children and dependents first, ties to the latest
+ * registered.
+ */
+MigrateSteps *
+graph_order_down(const MigrateGraph *graph, const bool *set)
+{
+	MigrateSteps *steps = palloc0(sizeof(MigrateSteps));
+	int			count = 0;
+	bool		in_order = true;
+	int		   *waiting;
+	bool	   *emitted;
+	binaryheap *ready;
+
+	steps->revs = palloc(sizeof(int) * Max(graph->nrevs, 1));
+	for (int i = 0; i < graph->nrevs; i++)
+	{
+		const MigrateRevision *rev = &graph->revs[i];
+
+		if (!set[i])
+			continue;
+		count++;
+		for (int j = 0; j < rev->nchildren && in_order; j++)
+			if (set[rev->children[j]] && rev->children[j] <= i)
+				in_order = false;
+		for (int j = 0; j < rev->ndependents && in_order; j++)
+			if (set[rev->dependents[j]] && rev->dependents[j] <= i)
+				in_order = false;
+	}
+
+	if (in_order)
+	{
+		for (int i = graph->nrevs - 1; i >= 0; i--)
+			if (set[i])
+				steps->revs[steps->nsteps++] = i;
+		return steps;
+	}
+
+	waiting = palloc0(sizeof(int) * graph->nrevs);
+	emitted = palloc0(sizeof(bool) * graph->nrevs);
+	ready = binaryheap_allocate(Max(count, 1), compare_highest_first, NULL);
+	for (int i = 0; i < graph->nrevs; i++)
+	{
+		const MigrateRevision *rev = &graph->revs[i];
+
+		if (!set[i])
+			continue;
+		for (int j = 0; j < rev->nchildren; j++)
+			waiting[i] += set[rev->children[j]];
+		for (int j = 0; j < rev->ndependents; j++)
+			waiting[i] += set[rev->dependents[j]];
+		if (waiting[i] == 0)
+			binaryheap_add(ready, Int32GetDatum(i));
+	}
+
+	while (!binaryheap_empty(ready))
+	{
+		int			i = DatumGetInt32(binaryheap_remove_first(ready));
+		const MigrateRevision *rev = &graph->revs[i];
+
+		steps->revs[steps->nsteps++] = i;
+		emitted[i] = true;
+		for (int j = 0; j < rev->nparents; j++)
+			if (set[rev->parents[j]] && --waiting[rev->parents[j]] == 0)
+				binaryheap_add(ready, Int32GetDatum(rev->parents[j]));
+		for (int j = 0; j < rev->ndepends; j++)
+			if (set[rev->depends[j]] && --waiting[rev->depends[j]] == 0)
+				binaryheap_add(ready, Int32GetDatum(rev->depends[j]));
+	}
+
+	if (steps->nsteps < count)
+		report_cycle(graph, set, emitted);
+
+	binaryheap_free(ready);
+	pfree(waiting);
+	pfree(emitted);
+	return steps;
+}
+
+/*
+ * Upgrade: every unapplied revision the target needs, parents and
+ * dependencies first.
+ */
+MigrateSteps *
+graph_upgrade_steps(const MigrateGraph *graph, const MigrateTarget *target)
+{
+	bool	   *set = palloc0(sizeof(bool) * Max(graph->nrevs, 1));
+
+	Assert(target->kind != MIGRATE_TARGET_BRANCH_BASE);
+	if (target->kind == MIGRATE_TARGET_REVISIONS)
+		graph_mark_ancestors(graph, target->revs, target->nrevs, set);
+	for (int i = 0; i < graph->nrevs; i++)
+		if (graph->revs[i].applied)
+			set[i] = false;
+	return graph_order_up(graph, set);
+}
+
+/*
+ * Downgrade: every applied revision that descends from the target or
+ * depends on one that does, children first.  Revisions the target itself
+ * needs stay applied, and so do branches that do not descend from it.
+ */
+MigrateSteps *
+graph_downgrade_steps(const MigrateGraph *graph, const MigrateTarget *target,
+					  const char *target_text)
+{
+	int			n = graph->nrevs;
+	bool	   *set = palloc0(sizeof(bool) * Max(n, 1));
+	MigrateSteps *steps;
+
+	switch (target->kind)
+	{
+		case MIGRATE_TARGET_BASE:
+			for (int i = 0; i < n; i++)
+				set[i] = graph->revs[i].applied;
+			break;
+
+		case MIGRATE_TARGET_REVISIONS:
+			{
+				bool	   *keep = palloc0(sizeof(bool) * Max(n, 1));
+
+				for (int i = 0; i < target->nrevs; i++)
+				{
+					const MigrateRevision *rev = &graph->revs[target->revs[i]];
+
+					if (!rev->applied)
+						ereport(ERROR,
+								errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+								errmsg("cannot downgrade to revision \"%s\": it is not applied",
+									   rev->id),
+								errdetail("Target \"%s\" is ahead of the database, or on a branch that is not applied.",
+										  target_text),
+								errhint("Use migrate.upgrade() to move forward; migrate.current() shows where the database is."));
+				}
+				graph_mark_ancestors(graph, target->revs, target->nrevs, keep);
+				graph_mark_descendants(graph, target->revs, target->nrevs, set);
+				for (int i = 0; i < n; i++)
+					set[i] = set[i] && graph->revs[i].applied && !keep[i];
+				pfree(keep);
+				break;
+			}
+
+		case MIGRATE_TARGET_BRANCH_BASE:
+			{
+				bool	   *branch = palloc0(sizeof(bool) * Max(n, 1));
+				int		   *seeds = palloc(sizeof(int) * Max(n, 1));
+				int			nseeds = 0;
+
+				graph_mark_branch(graph, target->revs[0], branch);
+				for (int i = 0; i < n; i++)
+					if (branch[i] && graph->revs[i].applied)
+						seeds[nseeds++] = i;
+				graph_mark_descendants(graph, seeds, nseeds, set);
+				for (int i = 0; i < n; i++)
+					set[i] = set[i] && graph->revs[i].applied;
+				pfree(branch);
+				pfree(seeds);
+				break;
+			}
+	}
+
+	steps = graph_order_down(graph, set);
+	pfree(set);
+
+	/* Refuse before anything runs, not half-way down. */
+	for (int i = 0; i < steps->nsteps; i++)
+	{
+		const MigrateRevision *rev = &graph->revs[steps->revs[i]];
+
+		if (!rev->has_downgrade)
+			ereport(ERROR,
+					errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					errmsg("revision \"%s\" cannot be downgraded", rev->id),
+					errdetail("It has no downgrade script, and downgrading to \"%s\" would unapply it.",
+							  target_text),
+					errhint("Downgrade to \"%s\" or a later revision, or use migrate.stamp() to move the recorded state without running scripts.",
+							rev->id));
+	}
+	return steps;
+}
+
+/*
+ * Stamp: the applied state becomes exactly the target and what it needs.
+ * Returns what to mark applied (in upgrade order) and what to unmark (in
+ * downgrade order).
+ */
+void
+graph_stamp_sets(const MigrateGraph *graph, const MigrateTarget *target,
+				 MigrateSteps **add, MigrateSteps **remove)
+{
+	int			n = graph->nrevs;
+	bool	   *want = palloc0(sizeof(bool) * Max(n, 1));
+	bool	   *set = palloc0(sizeof(bool) * Max(n, 1));
+
+	Assert(target->kind != MIGRATE_TARGET_BRANCH_BASE);
+	if (target->kind == MIGRATE_TARGET_REVISIONS)
+		graph_mark_ancestors(graph, target->revs, target->nrevs, want);
+
+	for (int i = 0; i < n; i++)
+		set[i] = want[i] && !graph->revs[i].applied;
+	*add = graph_order_up(graph, set);
+	for (int i = 0; i < n; i++)
+		set[i] = !want[i] && graph->revs[i].applied;
+	*remove = graph_order_down(graph, set);
+
+	pfree(want);
+	pfree(set);
+}

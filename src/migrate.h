@@ -1,0 +1,210 @@
+/*-------------------------------------------------------------------------
+ *
+ * migrate.h
+ *		Types and functions shared by the files of the migrate extension.
+ *
+ * The revision graph (MigrateGraph) is plain palloc'd memory: catalog.c
+ * fills it from migrate.revisions in one query, graph.c and target.c work on
+ * it without SPI, apply.c runs the scripts of the steps they choose.
+ *
+ * IDENTIFICATION
+ *	  src/migrate.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef MIGRATE_H
+#define MIGRATE_H
+
+#include "postgres.h"
+
+#include "datatype/timestamp.h"
+#include "nodes/pg_list.h"
+#include "utils/hsearch.h"
+
+#include "compat.h"
+
+/* Revision ids and branch labels: [A-Za-z0-9_]{1,64}, not a keyword. */
+#define MIGRATE_ID_MAXLEN		64
+
+/* A revision prefix must have at least this many characters. */
+#define MIGRATE_PREFIX_MINLEN	4
+
+/* Length of the random ids that migrate.revision() makes up. */
+#define MIGRATE_RANDOM_ID_LEN	12
+
+/*
+ * The key of the transaction-level advisory lock that every state-changing
+ * call takes first: the bytes of "migrate" followed by 1.  README names it.
+ */
+#define MIGRATE_LOCK_KEY		INT64CONST(0x6D69677261746501)
+
+typedef enum MigrateDirection
+{
+	MIGRATE_UP,
+	MIGRATE_DOWN
+} MigrateDirection;
+
+/*
+ * One revision of the graph.  Edges are indexes into MigrateGraph.revs;
+ * the names as stored in the catalog are kept too, for messages.
+ */
+typedef struct MigrateRevision
+{
+	char	   *id;
+	char	   *message;
+	char	   *checksum;
+	int64		seq;			/* registration order */
+	bool		has_downgrade;
+
+	int			nparents;
+	char	  **parent_ids;
+	int		   *parents;
+	int			ndepends;
+	char	  **depends_ids;
+	int		   *depends;
+	int			nlabels;
+	char	  **labels;
+
+	/* reverse edges, filled by graph_build() */
+	int			nchildren;
+	int		   *children;
+	int			ndependents;
+	int		   *dependents;
+
+	/* applied state */
+	bool		applied;
+	bool		has_applied_at;
+	TimestampTz applied_at;
+	char	   *applied_checksum;
+} MigrateRevision;
+
+typedef struct MigrateGraph
+{
+	int			nrevs;
+	MigrateRevision *revs;		/* sorted by registration order */
+	HTAB	   *by_id;			/* id -> index */
+	HTAB	   *by_label;		/* branch label -> index */
+} MigrateGraph;
+
+/*
+ * What a target string resolves to.  MIGRATE_TARGET_REVISIONS holds one
+ * revision, or several for "heads"; MIGRATE_TARGET_BRANCH_BASE holds the
+ * labelled revision whose branch "<label>@base" names.
+ */
+typedef enum MigrateTargetKind
+{
+	MIGRATE_TARGET_BASE,
+	MIGRATE_TARGET_REVISIONS,
+	MIGRATE_TARGET_BRANCH_BASE
+} MigrateTargetKind;
+
+typedef struct MigrateTarget
+{
+	MigrateTargetKind kind;
+	int			nrevs;
+	int		   *revs;
+} MigrateTarget;
+
+/* An ordered list of revisions to apply, unapply or stamp. */
+typedef struct MigrateSteps
+{
+	int			nsteps;
+	int		   *revs;
+} MigrateSteps;
+
+/* One statement of a script, as cut out by script_split(). */
+typedef struct ScriptStatement
+{
+	char	   *text;
+	int			number;			/* 1-based position in the script */
+	int			line;			/* line of the script it starts on */
+	int			location;		/* byte offset of its first keyword */
+	struct RawStmt *raw;
+} ScriptStatement;
+
+/* migrate.c */
+extern bool migrate_report_timing;
+
+/* graph.c: pure graph algorithms, no SPI */
+extern MigrateGraph *graph_build(MigrateRevision *revs, int nrevs);
+extern int	graph_find(const MigrateGraph *graph, const char *id);
+extern int	graph_find_label(const MigrateGraph *graph, const char *label);
+extern int *graph_heads(const MigrateGraph *graph, int *nheads);
+extern int *graph_current_heads(const MigrateGraph *graph, int *nheads);
+extern char *graph_current_string(const MigrateGraph *graph);
+extern void graph_mark_ancestors(const MigrateGraph *graph, const int *seeds,
+								 int nseeds, bool *mark);
+extern void graph_mark_descendants(const MigrateGraph *graph, const int *seeds,
+								   int nseeds, bool *mark);
+extern void graph_mark_branch(const MigrateGraph *graph, int labelled,
+							  bool *mark);
+extern int	graph_branch_root(const MigrateGraph *graph, int labelled);
+extern MigrateSteps *graph_order_up(const MigrateGraph *graph, const bool *set);
+extern MigrateSteps *graph_order_down(const MigrateGraph *graph,
+									  const bool *set);
+extern MigrateSteps *graph_upgrade_steps(const MigrateGraph *graph,
+										 const MigrateTarget *target);
+extern MigrateSteps *graph_downgrade_steps(const MigrateGraph *graph,
+										   const MigrateTarget *target,
+										   const char *target_text);
+extern void graph_stamp_sets(const MigrateGraph *graph,
+							 const MigrateTarget *target,
+							 MigrateSteps **add, MigrateSteps **remove);
+extern char *graph_id_list(const MigrateGraph *graph, const int *revs, int n,
+						   bool sort_by_id);
+
+/* target.c: the target grammar, no SPI */
+extern MigrateTarget *target_resolve(const MigrateGraph *graph,
+									 const char *target);
+extern int	target_resolve_revision(const MigrateGraph *graph,
+									const char *name);
+
+/* validate.c: ids, labels and scripts, checked with the server's parser */
+extern void validate_id(const char *id, const char *what);
+extern List *script_split(const char *script, const char *rev_id,
+						  MigrateDirection direction);
+extern void script_check_statements(List *stmts, const char *script,
+									const char *rev_id,
+									MigrateDirection direction);
+extern void validate_script(const char *script, const char *rev_id,
+							MigrateDirection direction);
+
+/* catalog.c: every SPI access to the migrate schema */
+extern void catalog_connect(void);
+extern void catalog_disconnect(void);
+extern void catalog_lock(void);
+extern MigrateGraph *catalog_load_graph(void);
+extern bool catalog_cached_state(List **heads, char **current);
+extern void catalog_save_state(const MigrateGraph *graph);
+extern void catalog_invalidate_state(void);
+extern char *catalog_fetch_script(const char *id, MigrateDirection direction);
+extern char *catalog_checksum(const char *upgrade, const char *downgrade,
+							  int nparents, char **parents,
+							  int ndepends, char **depends);
+extern bool catalog_revision_exists(const char *id);
+extern List *catalog_missing_revisions(int n, char **ids);
+extern char *catalog_label_owner(const char *label, const char *except_id);
+extern bool catalog_fetch_revision(const char *id, MigrateRevision *rev);
+extern void catalog_insert_revision(const MigrateRevision *rev,
+									const char *upgrade,
+									const char *downgrade);
+extern void catalog_update_revision(const MigrateRevision *rev,
+									const char *upgrade,
+									const char *downgrade);
+extern void catalog_set_applied(const MigrateRevision *rev, bool applied,
+								double duration_ms);
+extern void catalog_log(const char *action, const char *revision,
+						MigrateDirection direction, TimestampTz started,
+						TimestampTz finished);
+extern bool catalog_is_applied(const char *id);
+extern List *catalog_applied_unregistered(void);
+extern bool catalog_writing;
+
+/* apply.c: running scripts */
+extern bool apply_in_progress;
+extern void apply_steps(const MigrateGraph *graph, const MigrateSteps *steps,
+						MigrateDirection direction);
+extern void stamp_steps(const MigrateGraph *graph, const MigrateSteps *steps,
+						MigrateDirection direction);
+
+#endif							/* MIGRATE_H */

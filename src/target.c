@@ -1,0 +1,413 @@
+/*-------------------------------------------------------------------------
+ *
+ * target.c
+ *		The target grammar: what "head", "ae1f@head", "-2" and the rest mean
+ *		on a given graph.
+ *
+ *	  head | heads | base
+ *	  NAME                     id, unique id prefix (>= 4 chars), or label
+ *	  NAME@head | NAME@base    the head or the base of NAME's branch
+ *	  NAME@+N | NAME@-N        N steps from the applied head of NAME's branch
+ *	  +N | -N                  N steps from the current revision
+ *	  NAME+N | NAME-N          N steps from NAME
+ *
+ * Resolution order for a NAME: full id, then branch label, then prefix.
+ * No SPI here: the caller passes a graph that carries the applied state.
+ *
+ * IDENTIFICATION
+ *	  src/target.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <limits.h>
+
+#include "lib/stringinfo.h"
+
+#include "migrate.h"
+
+/* A position while stepping: a revision index, or BEFORE_BASE. */
+#define BEFORE_BASE		(-1)
+
+static void
+report_invalid_target(const char *target)
+{
+	ereport(ERROR,
+			errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			errmsg("invalid target \"%s\"", target),
+			errdetail("A target is head, heads, base, a revision id or unique prefix of at least %d characters, a branch label, <label>@head, <label>@base, +N, -N, <revision>+N or <revision>-N.",
+					  MIGRATE_PREFIX_MINLEN));
+}
+
+static bool
+is_name(const char *s, int len)
+{
+	if (len <= 0 || len > MIGRATE_ID_MAXLEN)
+		return false;
+	for (int i = 0; i < len; i++)
+		if (!(isalnum((unsigned char) s[i]) || s[i] == '_') ||
+			IS_HIGHBIT_SET(s[i]))
+			return false;
+	return true;
+}
+
+/* Parse "N" (1 or more) of a relative step; -1 when it is not a number. */
+static int
+parse_count(const char *s)
+{
+	long		value = 0;
+
+	if (*s == '\0')
+		return -1;
+	for (; *s; s++)
+	{
+		if (*s < '0' || *s > '9')
+			return -1;
+		value = value * 10 + (*s - '0');
+		if (value > INT_MAX)
+			return INT_MAX;		/* steps past the end of any graph */
+	}
+	return value == 0 ? -1 : (int) value;
+}
+
+/*
+ * Resolve a NAME: an id, a branch label or a unique prefix.
+ */
+int
+target_resolve_revision(const MigrateGraph *graph, const char *name)
+{
+	int			found;
+	size_t		len = strlen(name);
+	int		   *matches;
+	int			nmatches = 0;
+
+	if ((found = graph_find(graph, name)) >= 0)
+		return found;
+	if ((found = graph_find_label(graph, name)) >= 0)
+		return found;
+
+	if (len < MIGRATE_PREFIX_MINLEN)
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("revision prefix \"%s\" is too short", name),
+				errdetail("No revision or branch label is called \"%s\", and a prefix must have at least %d characters.",
+						  name, MIGRATE_PREFIX_MINLEN),
+				errhint("Use more characters of the revision id."));
+
+	matches = palloc(sizeof(int) * Max(graph->nrevs, 1));
+	for (int i = 0; i < graph->nrevs; i++)
+		if (strncmp(graph->revs[i].id, name, len) == 0)
+			matches[nmatches++] = i;
+
+	if (nmatches == 0)
+		ereport(ERROR,
+				errcode(ERRCODE_UNDEFINED_OBJECT),
+				errmsg("revision \"%s\" does not exist", name),
+				errdetail("No revision id, id prefix or branch label matches \"%s\".",
+						  name),
+				errhint("SELECT id, message FROM migrate.history lists the revisions."));
+	if (nmatches > 1)
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("revision prefix \"%s\" is ambiguous", name),
+				errdetail("It matches revisions %s.",
+						  graph_id_list(graph, matches, nmatches, true)),
+				errhint("Use more characters of the revision id."));
+	found = matches[0];
+	pfree(matches);
+	return found;
+}
+
+/*
+ * Take "count" steps from "start" along parent edges, forward (towards
+ * children) or backward.  Stepping back from a base revision reaches
+ * BEFORE_BASE; stepping forward from BEFORE_BASE reaches the graph's single
+ * base revision.  A step with several ways to go is refused: the user must
+ * name where to go.
+ */
+static int
+step(const MigrateGraph *graph, int start, bool forward, int count,
+	 const char *target)
+{
+	int			node = start;
+
+	for (int taken = 0; taken < count; taken++)
+	{
+		if (forward && node == BEFORE_BASE)
+		{
+			int		   *bases = palloc(sizeof(int) * Max(graph->nrevs, 1));
+			int			nbases = 0;
+
+			for (int i = 0; i < graph->nrevs; i++)
+				if (graph->revs[i].nparents == 0)
+					bases[nbases++] = i;
+			if (nbases == 0)
+				ereport(ERROR,
+						errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("relative target \"%s\" goes past the end of the revision graph",
+							   target),
+						errdetail("No revision is registered."));
+			if (nbases > 1)
+				ereport(ERROR,
+						errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("relative target \"%s\" is ambiguous", target),
+						errdetail("The graph has several base revisions: %s.",
+								  graph_id_list(graph, bases, nbases, false)),
+						errhint("Name the revision to go to, or use <label>@head."));
+			node = bases[0];
+		}
+		else if (forward)
+		{
+			const MigrateRevision *rev = &graph->revs[node];
+
+			if (rev->nchildren == 0)
+				ereport(ERROR,
+						errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("relative target \"%s\" goes past the end of the revision graph",
+							   target),
+						errdetail("Revision \"%s\" is a head: it has no child.",
+								  rev->id));
+			if (rev->nchildren > 1)
+				ereport(ERROR,
+						errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("relative target \"%s\" is ambiguous", target),
+						errdetail("Revision \"%s\" is a branch point with children %s.",
+								  rev->id,
+								  graph_id_list(graph, rev->children,
+												rev->nchildren, false)),
+						errhint("Name the revision to go to, or use <label>@head."));
+			node = rev->children[0];
+		}
+		else if (node == BEFORE_BASE)
+			ereport(ERROR,
+					errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					errmsg("relative target \"%s\" goes past the end of the revision graph",
+						   target),
+					errdetail("It steps back past base."));
+		else
+		{
+			const MigrateRevision *rev = &graph->revs[node];
+
+			if (rev->nparents > 1)
+				ereport(ERROR,
+						errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("relative target \"%s\" is ambiguous", target),
+						errdetail("Revision \"%s\" is a merge point with parents %s.",
+								  rev->id,
+								  graph_id_list(graph, rev->parents,
+												rev->nparents, false)),
+						errhint("Name the revision to go to."));
+			node = rev->nparents == 0 ? BEFORE_BASE : rev->parents[0];
+		}
+	}
+	return node;
+}
+
+/* Where relative steps without a revision start: the single current head. */
+static int
+current_position(const MigrateGraph *graph, const char *target)
+{
+	int			n;
+	int		   *heads = graph_current_heads(graph, &n);
+
+	if (n == 0)
+		return BEFORE_BASE;
+	if (n > 1)
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("relative target \"%s\" is ambiguous", target),
+				errdetail("The database has several current heads: %s.",
+						  graph_id_list(graph, heads, n, true)),
+				errhint("Step from a named revision, as in <revision>%s, or from a branch, as in <label>@%s.",
+						target, target));
+	return heads[0];
+}
+
+/* Where "<label>@+N" starts: the applied head within that branch. */
+static int
+branch_position(const MigrateGraph *graph, int labelled, const char *target)
+{
+	bool	   *branch = palloc0(sizeof(bool) * Max(graph->nrevs, 1));
+	int		   *heads = palloc(sizeof(int) * Max(graph->nrevs, 1));
+	int			n = 0;
+
+	graph_mark_branch(graph, labelled, branch);
+	for (int i = 0; i < graph->nrevs; i++)
+	{
+		const MigrateRevision *rev = &graph->revs[i];
+		bool		has_applied_child = false;
+
+		if (!branch[i] || !rev->applied)
+			continue;
+		for (int j = 0; j < rev->nchildren; j++)
+			if (branch[rev->children[j]] && graph->revs[rev->children[j]].applied)
+				has_applied_child = true;
+		if (!has_applied_child)
+			heads[n++] = i;
+	}
+	if (n > 1)
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("relative target \"%s\" is ambiguous", target),
+				errdetail("The branch has several applied heads: %s.",
+						  graph_id_list(graph, heads, n, true)),
+				errhint("Step from a named revision, as in <revision>+N."));
+	if (n == 0)
+	{
+		/* Nothing of the branch applied: its first step is its root. */
+		return graph->revs[graph_branch_root(graph, labelled)].nparents == 0
+			? BEFORE_BASE
+			: graph->revs[graph_branch_root(graph, labelled)].parents[0];
+	}
+	return heads[0];
+}
+
+static MigrateTarget *
+make_target(MigrateTargetKind kind, int nrevs, const int *revs)
+{
+	MigrateTarget *t = palloc0(sizeof(MigrateTarget));
+
+	t->kind = kind;
+	t->nrevs = nrevs;
+	t->revs = palloc(sizeof(int) * Max(nrevs, 1));
+	if (nrevs > 0)
+		memcpy(t->revs, revs, sizeof(int) * nrevs);
+	return t;
+}
+
+static MigrateTarget *
+position_target(int node)
+{
+	if (node == BEFORE_BASE)
+		return make_target(MIGRATE_TARGET_BASE, 0, NULL);
+	return make_target(MIGRATE_TARGET_REVISIONS, 1, &node);
+}
+
+/* The single head among the descendants of a revision. */
+static int
+head_of(const MigrateGraph *graph, int from, const char *target)
+{
+	bool	   *below = palloc0(sizeof(bool) * Max(graph->nrevs, 1));
+	int		   *heads = palloc(sizeof(int) * Max(graph->nrevs, 1));
+	int			n = 0;
+
+	graph_mark_descendants(graph, &from, 1, below);
+	for (int i = 0; i < graph->nrevs; i++)
+		if (below[i] && graph->revs[i].nchildren == 0)
+			heads[n++] = i;
+	if (n > 1)
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("target \"%s\" is ambiguous", target),
+				errdetail("The branch of revision \"%s\" has several heads: %s.",
+						  graph->revs[from].id,
+						  graph_id_list(graph, heads, n, false)),
+				errhint("Name one of the heads, or merge them with migrate.merge()."));
+	return heads[0];
+}
+
+MigrateTarget *
+target_resolve(const MigrateGraph *graph, const char *target)
+{
+	const char *at;
+	const char *sign;
+	size_t		len = strlen(target);
+
+	if (strcmp(target, "base") == 0)
+		return make_target(MIGRATE_TARGET_BASE, 0, NULL);
+
+	if (strcmp(target, "heads") == 0)
+	{
+		int			n;
+		int		   *heads = graph_heads(graph, &n);
+
+		if (n == 0)
+			return make_target(MIGRATE_TARGET_BASE, 0, NULL);
+		return make_target(MIGRATE_TARGET_REVISIONS, n, heads);
+	}
+
+	if (strcmp(target, "head") == 0)
+	{
+		int			n;
+		int		   *heads = graph_heads(graph, &n);
+
+		if (n == 0)
+			return make_target(MIGRATE_TARGET_BASE, 0, NULL);
+		if (n > 1)
+			ereport(ERROR,
+					errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					errmsg("target \"head\" is ambiguous: the revision graph has %d heads", n),
+					errdetail("The heads are %s.",
+							  graph_id_list(graph, heads, n, false)),
+					errhint("Use \"heads\" for all of them, \"<label>@head\" for one branch, or merge them with migrate.merge()."));
+		return make_target(MIGRATE_TARGET_REVISIONS, 1, heads);
+	}
+
+	/* +N, -N: from the current revision */
+	if (target[0] == '+' || target[0] == '-')
+	{
+		int			count = parse_count(target + 1);
+
+		if (count < 0)
+			report_invalid_target(target);
+		return position_target(step(graph, current_position(graph, target),
+									target[0] == '+', count, target));
+	}
+
+	/* NAME@head, NAME@base, NAME@+N, NAME@-N */
+	if ((at = strchr(target, '@')) != NULL)
+	{
+		char	   *name = pnstrdup(target, at - target);
+		const char *suffix = at + 1;
+		int			labelled;
+
+		if (!is_name(name, strlen(name)))
+			report_invalid_target(target);
+		if (strcmp(suffix, "head") == 0)
+		{
+			int			head;
+
+			labelled = target_resolve_revision(graph, name);
+			head = head_of(graph, labelled, target);
+			return make_target(MIGRATE_TARGET_REVISIONS, 1, &head);
+		}
+		if (strcmp(suffix, "base") == 0)
+		{
+			labelled = target_resolve_revision(graph, name);
+			return make_target(MIGRATE_TARGET_BRANCH_BASE, 1, &labelled);
+		}
+		if ((suffix[0] == '+' || suffix[0] == '-') &&
+			parse_count(suffix + 1) > 0)
+		{
+			labelled = target_resolve_revision(graph, name);
+			return position_target(step(graph,
+										branch_position(graph, labelled, target),
+										suffix[0] == '+',
+										parse_count(suffix + 1), target));
+		}
+		report_invalid_target(target);
+	}
+
+	/* NAME+N, NAME-N */
+	sign = strpbrk(target, "+-");
+	if (sign != NULL)
+	{
+		char	   *name = pnstrdup(target, sign - target);
+		int			count = parse_count(sign + 1);
+
+		if (!is_name(name, strlen(name)) || count < 0)
+			report_invalid_target(target);
+		return position_target(step(graph,
+									target_resolve_revision(graph, name),
+									sign[0] == '+', count, target));
+	}
+
+	if (!is_name(target, len))
+		report_invalid_target(target);
+	{
+		int			rev = target_resolve_revision(graph, target);
+
+		return make_target(MIGRATE_TARGET_REVISIONS, 1, &rev);
+	}
+}
