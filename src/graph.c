@@ -314,10 +314,13 @@ graph_mark_ancestors(const MigrateGraph *graph, const int *seeds, int nseeds,
 	pfree(stack);
 }
 
-/* The mirror image: the seeds, their children and dependents, transitively. */
+/*
+ * The mirror image: the seeds and their children, transitively, and with
+ * "dependents" their dependents too (what must go when the seeds go).
+ */
 void
 graph_mark_descendants(const MigrateGraph *graph, const int *seeds,
-					   int nseeds, bool *mark)
+					   int nseeds, bool dependents, bool *mark)
 {
 	int		   *stack = palloc(sizeof(int) * Max(graph->nrevs, 1));
 	int			top = 0;
@@ -339,7 +342,7 @@ graph_mark_descendants(const MigrateGraph *graph, const int *seeds,
 				mark[rev->children[j]] = true;
 				stack[top++] = rev->children[j];
 			}
-		for (int j = 0; j < rev->ndependents; j++)
+		for (int j = 0; dependents && j < rev->ndependents; j++)
 			if (!mark[rev->dependents[j]])
 			{
 				mark[rev->dependents[j]] = true;
@@ -357,36 +360,11 @@ graph_mark_descendants(const MigrateGraph *graph, const int *seeds,
 void
 graph_mark_branch(const MigrateGraph *graph, int labelled, bool *mark)
 {
-	int		   *stack = palloc(sizeof(int) * Max(graph->nrevs, 1));
-	int			top = 0;
-	int			node;
+	int			root = graph_branch_root(graph, labelled);
 
-	mark[labelled] = true;
-	stack[top++] = labelled;
-	while (top > 0)
-	{
-		const MigrateRevision *rev = &graph->revs[stack[--top]];
-
-		for (int j = 0; j < rev->nchildren; j++)
-			if (!mark[rev->children[j]])
-			{
-				mark[rev->children[j]] = true;
-				stack[top++] = rev->children[j];
-			}
-	}
-	pfree(stack);
-
-	node = labelled;
-	while (graph->revs[node].nparents == 1)
-	{
-		int			parent = graph->revs[node].parents[0];
-		const MigrateRevision *prev = &graph->revs[parent];
-
-		if (prev->nchildren > 1 || prev->nparents > 1)
-			break;
-		mark[parent] = true;
-		node = parent;
-	}
+	graph_mark_descendants(graph, &labelled, 1, false, mark);
+	for (int node = labelled; node != root; node = graph->revs[node].parents[0])
+		mark[graph->revs[node].parents[0]] = true;
 }
 
 /* The lowest revision of a label's branch: where graph_mark_branch() stops. */
@@ -655,7 +633,7 @@ graph_downgrade_steps(const MigrateGraph *graph, const MigrateTarget *target,
 								errhint("Use migrate.upgrade() to move forward; migrate.current() shows where the database is."));
 				}
 				graph_mark_ancestors(graph, target->revs, target->nrevs, keep);
-				graph_mark_descendants(graph, target->revs, target->nrevs, set);
+				graph_mark_descendants(graph, target->revs, target->nrevs, true, set);
 				for (int i = 0; i < n; i++)
 					set[i] = set[i] && graph->revs[i].applied && !keep[i];
 				pfree(keep);
@@ -672,7 +650,7 @@ graph_downgrade_steps(const MigrateGraph *graph, const MigrateTarget *target,
 				for (int i = 0; i < n; i++)
 					if (branch[i] && graph->revs[i].applied)
 						seeds[nseeds++] = i;
-				graph_mark_descendants(graph, seeds, nseeds, set);
+				graph_mark_descendants(graph, seeds, nseeds, true, set);
 				for (int i = 0; i < n; i++)
 					set[i] = set[i] && graph->revs[i].applied;
 				pfree(branch);

@@ -135,7 +135,7 @@ extern char *graph_current_string(const MigrateGraph *graph);
 extern void graph_mark_ancestors(const MigrateGraph *graph, const int *seeds,
 								 int nseeds, bool *mark);
 extern void graph_mark_descendants(const MigrateGraph *graph, const int *seeds,
-								   int nseeds, bool *mark);
+								   int nseeds, bool dependents, bool *mark);
 extern void graph_mark_branch(const MigrateGraph *graph, int labelled,
 							  bool *mark);
 extern int	graph_branch_root(const MigrateGraph *graph, int labelled);

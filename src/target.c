@@ -224,7 +224,10 @@ current_position(const MigrateGraph *graph, const char *target)
 	return heads[0];
 }
 
-/* Where "<label>@+N" starts: the applied head within that branch. */
+/*
+ * Where "<label>@+N" starts: the applied head within that branch, or
+ * BEFORE_BASE when none of the branch is applied.
+ */
 static int
 branch_position(const MigrateGraph *graph, int labelled, const char *target)
 {
@@ -254,12 +257,7 @@ branch_position(const MigrateGraph *graph, int labelled, const char *target)
 						  graph_id_list(graph, heads, n, true)),
 				errhint("Step from a named revision, as in <revision>+N."));
 	if (n == 0)
-	{
-		/* Nothing of the branch applied: its first step is its root. */
-		return graph->revs[graph_branch_root(graph, labelled)].nparents == 0
-			? BEFORE_BASE
-			: graph->revs[graph_branch_root(graph, labelled)].parents[0];
-	}
+		return BEFORE_BASE;
 	return heads[0];
 }
 
@@ -284,7 +282,7 @@ position_target(int node)
 	return make_target(MIGRATE_TARGET_REVISIONS, 1, &node);
 }
 
-/* The single head among the descendants of a revision. */
+/* The single head among the descendants of a revision, along parent edges. */
 static int
 head_of(const MigrateGraph *graph, int from, const char *target)
 {
@@ -292,7 +290,7 @@ head_of(const MigrateGraph *graph, int from, const char *target)
 	int		   *heads = palloc(sizeof(int) * Max(graph->nrevs, 1));
 	int			n = 0;
 
-	graph_mark_descendants(graph, &from, 1, below);
+	graph_mark_descendants(graph, &from, 1, false, below);
 	for (int i = 0; i < graph->nrevs; i++)
 		if (below[i] && graph->revs[i].nchildren == 0)
 			heads[n++] = i;
@@ -380,11 +378,26 @@ target_resolve(const MigrateGraph *graph, const char *target)
 		if ((suffix[0] == '+' || suffix[0] == '-') &&
 			parse_count(suffix + 1) > 0)
 		{
+			bool		forward = suffix[0] == '+';
+			int			count = parse_count(suffix + 1);
+			int			from;
+
 			labelled = target_resolve_revision(graph, name);
-			return position_target(step(graph,
-										branch_position(graph, labelled, target),
-										suffix[0] == '+',
-										parse_count(suffix + 1), target));
+			from = branch_position(graph, labelled, target);
+			if (from == BEFORE_BASE)
+			{
+				/* None of the branch applied: its first step is its root. */
+				if (!forward)
+					ereport(ERROR,
+							errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							errmsg("relative target \"%s\" goes past the end of the revision graph",
+								   target),
+							errdetail("No revision of the branch of \"%s\" is applied.",
+									  name));
+				from = graph_branch_root(graph, labelled);
+				count--;
+			}
+			return position_target(step(graph, from, forward, count, target));
 		}
 		report_invalid_target(target);
 	}
