@@ -16,6 +16,9 @@ PG_CONFIG  ?= pg_config
 PGXS       := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# PGXS does not track header dependencies; every object includes both.
+$(OBJS): src/migrate.h src/compat.h
+
 ifeq ($(shell test $(VERSION_NUM) -lt 130000 && echo old),old)
 $(error migrate requires PostgreSQL 13 or later; this is $(VERSION))
 endif

@@ -58,13 +58,19 @@ typedef struct CatalogQuery
 	SPIPlanPtr	plan;
 } CatalogQuery;
 
-static CatalogQuery q_load_graph = {
-	"SELECT r.id, r.parents, r.depends_on, r.branch_labels, r.message,"
+#define LOAD_GRAPH_COLUMNS \
+	"SELECT r.id, r.parents, r.depends_on, r.branch_labels, r.message," \
 	" r.downgrade IS NOT NULL, r.checksum, r.seq, a.applied_at, a.checksum"
-	" FROM migrate.revisions r"
-	" LEFT JOIN migrate.applied a ON a.revision OPERATOR(pg_catalog.=) r.id"
-	" ORDER BY r.seq",
-	0, {0}
+#define LOAD_GRAPH_FROM \
+	" FROM migrate.revisions r" \
+	" LEFT JOIN migrate.applied a ON a.revision OPERATOR(pg_catalog.=) r.id" \
+	" ORDER BY r.seq"
+
+static CatalogQuery q_load_graph = {
+	LOAD_GRAPH_COLUMNS LOAD_GRAPH_FROM, 0, {0}
+};
+static CatalogQuery q_load_graph_with_scripts = {
+	LOAD_GRAPH_COLUMNS ", r.upgrade, r.downgrade" LOAD_GRAPH_FROM, 0, {0}
 };
 static CatalogQuery q_read_state = {
 	"SELECT changes, cache_valid, heads, current FROM migrate.state",
@@ -438,15 +444,16 @@ catalog_invalidate_state(void)
 
 /*
  * Read the graph: every revision with its edges and applied state, in one
- * query, without the scripts.
+ * query; with the scripts too when the caller shows them all (plan()).
  */
 MigrateGraph *
-catalog_load_graph(void)
+catalog_load_graph(bool with_scripts)
 {
 	uint64		nrows;
 	MigrateRevision *revs;
 
-	nrows = run_query(&q_load_graph, NULL, NULL, false, 0);
+	nrows = run_query(with_scripts ? &q_load_graph_with_scripts : &q_load_graph,
+					  NULL, NULL, false, 0);
 	if (nrows > INT_MAX / sizeof(MigrateRevision))
 		ereport(ERROR,
 				errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -475,6 +482,11 @@ catalog_load_graph(void)
 		rev->has_applied_at = !null;
 		rev->applied_at = null ? 0 : DatumGetTimestampTz(value);
 		rev->applied_checksum = text_column(i, 10, NULL);
+		if (with_scripts)
+		{
+			rev->upgrade = text_column(i, 11, NULL);
+			rev->downgrade = text_column(i, 12, NULL);
+		}
 	}
 	SPI_freetuptable(SPI_tuptable);
 

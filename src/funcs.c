@@ -233,7 +233,7 @@ typedef struct NewRevision
 static void
 default_parents(NewRevision *nr)
 {
-	MigrateGraph *graph = catalog_load_graph();
+	MigrateGraph *graph = catalog_load_graph(false);
 	int			nheads;
 	int		   *heads = graph_heads(graph, &nheads);
 
@@ -255,7 +255,7 @@ default_parents(NewRevision *nr)
 static void
 check_no_cycle(const NewRevision *nr)
 {
-	MigrateGraph *graph = catalog_load_graph();
+	MigrateGraph *graph = catalog_load_graph(false);
 	bool	   *above = palloc0(sizeof(bool) * Max(graph->nrevs, 1));
 	int		   *seeds = palloc(sizeof(int) * (nr->nparents + nr->ndepends + 1));
 	int			nseeds = 0;
@@ -479,7 +479,7 @@ migrate_merge(PG_FUNCTION_ARGS)
 	prevent_state_change("merge");
 	catalog_connect();
 	catalog_lock();
-	graph = catalog_load_graph();
+	graph = catalog_load_graph(false);
 
 	chosen = palloc0(sizeof(bool) * Max(graph->nrevs, 1));
 	order = palloc(sizeof(int) * Max(graph->nrevs, 1));
@@ -625,7 +625,7 @@ migrate_upgrade(PG_FUNCTION_ARGS)
 
 	if (!at_cached_head(target_text, &current))
 	{
-		MigrateGraph *graph = catalog_load_graph();
+		MigrateGraph *graph = catalog_load_graph(false);
 		MigrateTarget *target = target_resolve(graph, target_text);
 		MigrateSteps *steps;
 
@@ -662,7 +662,7 @@ migrate_downgrade(PG_FUNCTION_ARGS)
 	catalog_connect();
 	catalog_lock();
 
-	graph = catalog_load_graph();
+	graph = catalog_load_graph(false);
 	target = target_resolve(graph, target_text);
 	steps = graph_downgrade_steps(graph, target, target_text);
 	apply_steps(graph, steps, MIGRATE_DOWN);
@@ -696,7 +696,7 @@ migrate_stamp(PG_FUNCTION_ARGS)
 	catalog_connect();
 	catalog_lock();
 
-	graph = catalog_load_graph();
+	graph = catalog_load_graph(false);
 	target = target_resolve(graph, target_text);
 	refuse_branch_base(target, target_text, "stamp");
 	graph_stamp_sets(graph, target, &add, &remove);
@@ -732,16 +732,14 @@ migrate_plan(PG_FUNCTION_ARGS)
 	MigrateGraph *graph;
 	MigrateTarget *target;
 	MigrateSteps *steps;
-	MigrateDirection direction;
 
 	if (PG_ARGISNULL(1))
 		reject_null("downgrade");
 	downgrade = PG_GETARG_BOOL(1);
-	direction = downgrade ? MIGRATE_DOWN : MIGRATE_UP;
 	store = begin_srf(fcinfo, &tupdesc);
 
 	catalog_connect();
-	graph = catalog_load_graph();
+	graph = catalog_load_graph(true);
 	target = target_resolve(graph, target_text);
 	if (downgrade)
 		steps = graph_downgrade_steps(graph, target, target_text);
@@ -756,7 +754,7 @@ migrate_plan(PG_FUNCTION_ARGS)
 		const MigrateRevision *rev = &graph->revs[steps->revs[i]];
 		Datum		values[5];
 		bool		nulls[5] = {false, false, false, false, false};
-		char	   *script = catalog_fetch_script(rev->id, direction);
+		char	   *script = downgrade ? rev->downgrade : rev->upgrade;
 
 		values[0] = Int32GetDatum(i + 1);
 		values[1] = CStringGetTextDatum(downgrade ? "downgrade" : "upgrade");
@@ -792,7 +790,7 @@ migrate_current(PG_FUNCTION_ARGS)
 
 	catalog_connect();
 	if (!catalog_cached_state(&heads, &current))
-		current = graph_current_string(catalog_load_graph());
+		current = graph_current_string(catalog_load_graph(false));
 	result = cstring_result(callercxt, current, fcinfo);
 	catalog_disconnect();
 	return result;
@@ -816,7 +814,7 @@ migrate_heads(PG_FUNCTION_ARGS)
 	catalog_connect();
 	if (!catalog_cached_state(&heads, &current))
 	{
-		MigrateGraph *graph = catalog_load_graph();
+		MigrateGraph *graph = catalog_load_graph(false);
 		int			n;
 		int		   *idx = graph_heads(graph, &n);
 
@@ -879,7 +877,7 @@ migrate_require(PG_FUNCTION_ARGS)
 	}
 
 	/* The slow path: only taken when the application must refuse to run. */
-	graph = catalog_load_graph();
+	graph = catalog_load_graph(false);
 	current = graph_current_string(graph);
 	wanted = graph_find(graph, id);
 	if (wanted < 0)
@@ -930,7 +928,7 @@ migrate_verify(PG_FUNCTION_ARGS)
 	ListCell   *lc;
 
 	catalog_connect();
-	graph = catalog_load_graph();
+	graph = catalog_load_graph(false);
 	unregistered = catalog_applied_unregistered();
 
 	needed = palloc0(sizeof(bool) * Max(graph->nrevs, 1));
@@ -1117,7 +1115,7 @@ migrate_graph(PG_FUNCTION_ARGS)
 				errhint("The formats are dot and mermaid."));
 
 	catalog_connect();
-	graph = catalog_load_graph();
+	graph = catalog_load_graph(false);
 	current = palloc0(sizeof(bool) * Max(graph->nrevs, 1));
 	heads = graph_current_heads(graph, &ncurrent);
 	for (int i = 0; i < ncurrent; i++)
@@ -1152,7 +1150,7 @@ migrate_history_rows(PG_FUNCTION_ARGS)
 	int		   *heads;
 
 	catalog_connect();
-	graph = catalog_load_graph();
+	graph = catalog_load_graph(false);
 	all = palloc(sizeof(bool) * Max(graph->nrevs, 1));
 	memset(all, true, sizeof(bool) * graph->nrevs);
 	current = palloc0(sizeof(bool) * Max(graph->nrevs, 1));

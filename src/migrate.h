@@ -71,6 +71,10 @@ typedef struct MigrateRevision
 	int			ndependents;
 	int		   *dependents;
 
+	/* scripts, only when loaded with them */
+	char	   *upgrade;
+	char	   *downgrade;
+
 	/* applied state */
 	bool		applied;
 	bool		has_applied_at;
@@ -173,7 +177,7 @@ extern void validate_script(const char *script, const char *rev_id,
 extern void catalog_connect(void);
 extern void catalog_disconnect(void);
 extern void catalog_lock(void);
-extern MigrateGraph *catalog_load_graph(void);
+extern MigrateGraph *catalog_load_graph(bool with_scripts);
 extern bool catalog_cached_state(List **heads, char **current);
 extern void catalog_save_state(const MigrateGraph *graph);
 extern void catalog_invalidate_state(void);
