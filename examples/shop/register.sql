@@ -95,7 +95,7 @@ SELECT migrate.revision(
   downgrade     => 'ALTER TABLE products DROP COLUMN sku;');
 
 -- The two branches meet again.
-SELECT migrate.merge(ARRAY['billing@head', 'catalog@head'],
+SELECT migrate.merge(ARRAY['4d5e6f708192', '5e6f708192a3'],
                      'merge billing and catalog', '6f708192a3b4');
 
 -- A data migration: split names into first and last names, and back.
