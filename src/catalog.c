@@ -109,7 +109,7 @@ static CatalogQuery q_missing_revisions = {
 static CatalogQuery q_label_owner = {
 	"SELECT id FROM migrate.revisions"
 	" WHERE branch_labels OPERATOR(pg_catalog.@>) ARRAY[$1]::pg_catalog.text[]"
-	" AND id OPERATOR(pg_catalog.<>) $2 ORDER BY seq LIMIT 1",
+	" AND id OPERATOR(pg_catalog.<>) $2",
 	2, {TEXTOID, TEXTOID}
 };
 static CatalogQuery q_fetch_revision = {
