@@ -98,6 +98,17 @@ SELECT rev('bbbb01x', '{aaaa01x}');
 SELECT rev('cccc02x', '{cccc01x}');
 SELECT steps('heads') AS tie_break;
 
+-- Re-registering an unapplied revision on a later parent makes
+-- registration order disagree with the graph: the order still puts
+-- parents first, going up and going down.
+SELECT migrate.revision('CREATE TABLE t_cccc01x ();', 'DROP TABLE t_cccc01x;',
+                        'step cccc01x', 'cccc01x', parents => '{bbbb01x}');
+SELECT steps('heads') AS reordered_up;
+SELECT migrate.upgrade('heads');
+SELECT steps('base', true) AS reordered_down;
+SELECT id FROM migrate.history;
+SELECT migrate.downgrade('base');
+
 DROP EXTENSION migrate;
 DROP FUNCTION rev(text, text[], text[], text[]);
 DROP FUNCTION steps(text, boolean);

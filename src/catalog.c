@@ -54,7 +54,7 @@ typedef struct CatalogQuery
 {
 	const char *sql;
 	int			nargs;
-	Oid			argtypes[8];
+	Oid			argtypes[9];
 	SPIPlanPtr	plan;
 } CatalogQuery;
 
@@ -121,24 +121,24 @@ static CatalogQuery q_fetch_revision = {
 	1, {TEXTOID}
 };
 static CatalogQuery q_insert_revision = {
-	"INSERT INTO migrate.revisions"
-	" (id, parents, depends_on, branch_labels, message, upgrade, downgrade, checksum)"
-	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-	8, {TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTOID, TEXTOID,
-	TEXTOID, TEXTOID}
+	"INSERT INTO migrate.revisions (id, parents, depends_on, branch_labels,"
+	" message, upgrade, downgrade, checksum, created_by)"
+	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+	9, {TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTOID, TEXTOID,
+	TEXTOID, TEXTOID, NAMEOID}
 };
 static CatalogQuery q_update_revision = {
 	"UPDATE migrate.revisions SET parents = $2, depends_on = $3,"
 	" branch_labels = $4, message = $5, upgrade = $6, downgrade = $7,"
-	" checksum = $8, created_at = pg_catalog.now(), created_by = CURRENT_USER"
+	" checksum = $8, created_at = pg_catalog.now(), created_by = $9"
 	" WHERE id OPERATOR(pg_catalog.=) $1",
-	8, {TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTOID, TEXTOID,
-	TEXTOID, TEXTOID}
+	9, {TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTOID, TEXTOID,
+	TEXTOID, TEXTOID, NAMEOID}
 };
 static CatalogQuery q_mark_applied = {
-	"INSERT INTO migrate.applied (revision, duration, checksum)"
-	" VALUES ($1, $2, $3)",
-	3, {TEXTOID, INTERVALOID, TEXTOID}
+	"INSERT INTO migrate.applied (revision, duration, checksum, applied_by)"
+	" VALUES ($1, $2, $3, $4)",
+	4, {TEXTOID, INTERVALOID, TEXTOID, NAMEOID}
 };
 static CatalogQuery q_mark_unapplied = {
 	"DELETE FROM migrate.applied WHERE revision OPERATOR(pg_catalog.=) $1",
@@ -146,9 +146,9 @@ static CatalogQuery q_mark_unapplied = {
 };
 static CatalogQuery q_log = {
 	"INSERT INTO migrate.log"
-	" (action, revision, direction, started_at, finished_at, duration)"
-	" VALUES ($1, $2, $3, $4, $5, $5 OPERATOR(pg_catalog.-) $4)",
-	5, {TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID}
+	" (action, revision, direction, started_at, finished_at, duration, role)"
+	" VALUES ($1, $2, $3, $4, $5, $5 OPERATOR(pg_catalog.-) $4, $6)",
+	6, {TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, NAMEOID}
 };
 static CatalogQuery q_is_applied = {
 	"SELECT 1 FROM migrate.applied WHERE revision OPERATOR(pg_catalog.=) $1",
@@ -199,6 +199,19 @@ static void
 restore_user(const SavedUser *saved)
 {
 	SetUserIdAndSecContext(saved->userid, saved->sec_context);
+}
+
+/*
+ * The caller's role, for created_by, applied_by and role: catalog queries
+ * run as the owner, so CURRENT_USER there would name the owner.
+ */
+static Datum
+caller_name(void)
+{
+	Name		name = palloc0(NAMEDATALEN);
+
+	namestrcpy(name, GetUserNameFromId(GetUserId(), false));
+	return NameGetDatum(name);
 }
 
 static SPIPlanPtr
@@ -638,7 +651,8 @@ revision_values(const MigrateRevision *rev, const char *upgrade,
 	values[5] = CStringGetTextDatum(upgrade);
 	values[6] = downgrade ? CStringGetTextDatum(downgrade) : (Datum) 0;
 	values[7] = CStringGetTextDatum(rev->checksum);
-	memset(nulls, ' ', 8);
+	values[8] = caller_name();
+	memset(nulls, ' ', 9);
 	nulls[6] = downgrade ? ' ' : 'n';
 }
 
@@ -646,8 +660,8 @@ void
 catalog_insert_revision(const MigrateRevision *rev, const char *upgrade,
 						const char *downgrade)
 {
-	Datum		values[8];
-	char		nulls[8];
+	Datum		values[9];
+	char		nulls[9];
 
 	revision_values(rev, upgrade, downgrade, values, nulls);
 	run_query(&q_insert_revision, values, nulls, false, 0);
@@ -657,8 +671,8 @@ void
 catalog_update_revision(const MigrateRevision *rev, const char *upgrade,
 						const char *downgrade)
 {
-	Datum		values[8];
-	char		nulls[8];
+	Datum		values[9];
+	char		nulls[9];
 
 	revision_values(rev, upgrade, downgrade, values, nulls);
 	run_query(&q_update_revision, values, nulls, false, 0);
@@ -674,14 +688,15 @@ catalog_set_applied(const MigrateRevision *rev, bool applied,
 {
 	if (applied)
 	{
-		Datum		values[3];
-		char		nulls[3] = {' ', ' ', ' '};
+		Datum		values[4];
+		char		nulls[4] = {' ', ' ', ' ', ' '};
 		Interval   *duration = palloc0(sizeof(Interval));
 
 		duration->time = (TimeOffset) (duration_ms * 1000.0);
 		values[0] = CStringGetTextDatum(rev->id);
 		values[1] = IntervalPGetDatum(duration);
 		values[2] = CStringGetTextDatum(rev->checksum);
+		values[3] = caller_name();
 		if (duration_ms < 0)
 			nulls[1] = 'n';
 		run_quiet_write(&q_mark_applied, values, nulls);
@@ -699,13 +714,14 @@ catalog_log(const char *action, const char *revision,
 			MigrateDirection direction, TimestampTz started,
 			TimestampTz finished)
 {
-	Datum		values[5];
+	Datum		values[6];
 
 	values[0] = CStringGetTextDatum(action);
 	values[1] = CStringGetTextDatum(revision);
 	values[2] = CStringGetTextDatum(direction == MIGRATE_UP ? "up" : "down");
 	values[3] = TimestampTzGetDatum(started);
 	values[4] = TimestampTzGetDatum(finished);
+	values[5] = caller_name();
 	run_query(&q_log, values, NULL, false, 0);
 }
 

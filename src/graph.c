@@ -417,14 +417,48 @@ report_cycle(const MigrateGraph *graph, const bool *set, const bool *emitted)
 }
 
 /*
- * Order a set of revisions so that parents and dependencies come first.
- * Ties go to the earliest registered.  When registration order already
- * respects every edge, as it does unless an unapplied revision was
- * re-registered with new parents, that order is the answer; otherwise
- * Kahn's algorithm with a heap picks the earliest ready revision each time.
+ * The edges a revision waits on when a set is ordered: going up, its
+ * parents and dependencies (they come first); going down, its children and
+ * dependents.  "after" gives the other side: who waits on it.
  */
-MigrateSteps *
-graph_order_up(const MigrateGraph *graph, const bool *set)
+typedef struct EdgeLists
+{
+	int			nfirst;
+	const int  *first;
+	int			nsecond;
+	const int  *second;
+} EdgeLists;
+
+static EdgeLists
+edges_before(const MigrateRevision *rev, bool up)
+{
+	EdgeLists	e;
+
+	e.nfirst = up ? rev->nparents : rev->nchildren;
+	e.first = up ? rev->parents : rev->children;
+	e.nsecond = up ? rev->ndepends : rev->ndependents;
+	e.second = up ? rev->depends : rev->dependents;
+	return e;
+}
+
+static EdgeLists
+edges_after(const MigrateRevision *rev, bool up)
+{
+	return edges_before(rev, !up);
+}
+
+/*
+ * Order a set of revisions.  Going up, parents and dependencies come first
+ * and ties go to the earliest registered; going down, the mirror image:
+ * children and dependents first, ties to the latest registered.
+ *
+ * When registration order already respects every edge, as it does unless an
+ * unapplied revision was re-registered with new parents, that order (or its
+ * reverse) is the answer.  Otherwise Kahn's algorithm with a heap picks the
+ * best ready revision each time.
+ */
+static MigrateSteps *
+order_set(const MigrateGraph *graph, const bool *set, bool up)
 {
 	MigrateSteps *steps = palloc0(sizeof(MigrateSteps));
 	int			count = 0;
@@ -436,40 +470,46 @@ graph_order_up(const MigrateGraph *graph, const bool *set)
 	steps->revs = palloc(sizeof(int) * Max(graph->nrevs, 1));
 	for (int i = 0; i < graph->nrevs; i++)
 	{
-		const MigrateRevision *rev = &graph->revs[i];
+		EdgeLists	e = edges_before(&graph->revs[i], up);
 
 		if (!set[i])
 			continue;
 		count++;
-		for (int j = 0; j < rev->nparents && in_order; j++)
-			if (set[rev->parents[j]] && rev->parents[j] >= i)
+		for (int j = 0; j < e.nfirst && in_order; j++)
+			if (set[e.first[j]] && (up ? e.first[j] >= i : e.first[j] <= i))
 				in_order = false;
-		for (int j = 0; j < rev->ndepends && in_order; j++)
-			if (set[rev->depends[j]] && rev->depends[j] >= i)
+		for (int j = 0; j < e.nsecond && in_order; j++)
+			if (set[e.second[j]] && (up ? e.second[j] >= i : e.second[j] <= i))
 				in_order = false;
 	}
 
 	if (in_order)
 	{
-		for (int i = 0; i < graph->nrevs; i++)
+		for (int k = 0; k < graph->nrevs; k++)
+		{
+			int			i = up ? k : graph->nrevs - 1 - k;
+
 			if (set[i])
 				steps->revs[steps->nsteps++] = i;
+		}
 		return steps;
 	}
 
 	waiting = palloc0(sizeof(int) * graph->nrevs);
 	emitted = palloc0(sizeof(bool) * graph->nrevs);
-	ready = binaryheap_allocate(Max(count, 1), compare_lowest_first, NULL);
+	ready = binaryheap_allocate(Max(count, 1),
+								up ? compare_lowest_first : compare_highest_first,
+								NULL);
 	for (int i = 0; i < graph->nrevs; i++)
 	{
-		const MigrateRevision *rev = &graph->revs[i];
+		EdgeLists	e = edges_before(&graph->revs[i], up);
 
 		if (!set[i])
 			continue;
-		for (int j = 0; j < rev->nparents; j++)
-			waiting[i] += set[rev->parents[j]];
-		for (int j = 0; j < rev->ndepends; j++)
-			waiting[i] += set[rev->depends[j]];
+		for (int j = 0; j < e.nfirst; j++)
+			waiting[i] += set[e.first[j]];
+		for (int j = 0; j < e.nsecond; j++)
+			waiting[i] += set[e.second[j]];
 		if (waiting[i] == 0)
 			binaryheap_add(ready, Int32GetDatum(i));
 	}
@@ -477,16 +517,16 @@ graph_order_up(const MigrateGraph *graph, const bool *set)
 	while (!binaryheap_empty(ready))
 	{
 		int			i = DatumGetInt32(binaryheap_remove_first(ready));
-		const MigrateRevision *rev = &graph->revs[i];
+		EdgeLists	e = edges_after(&graph->revs[i], up);
 
 		steps->revs[steps->nsteps++] = i;
 		emitted[i] = true;
-		for (int j = 0; j < rev->nchildren; j++)
-			if (set[rev->children[j]] && --waiting[rev->children[j]] == 0)
-				binaryheap_add(ready, Int32GetDatum(rev->children[j]));
-		for (int j = 0; j < rev->ndependents; j++)
-			if (set[rev->dependents[j]] && --waiting[rev->dependents[j]] == 0)
-				binaryheap_add(ready, Int32GetDatum(rev->dependents[j]));
+		for (int j = 0; j < e.nfirst; j++)
+			if (set[e.first[j]] && --waiting[e.first[j]] == 0)
+				binaryheap_add(ready, Int32GetDatum(e.first[j]));
+		for (int j = 0; j < e.nsecond; j++)
+			if (set[e.second[j]] && --waiting[e.second[j]] == 0)
+				binaryheap_add(ready, Int32GetDatum(e.second[j]));
 	}
 
 	if (steps->nsteps < count)
@@ -498,83 +538,18 @@ graph_order_up(const MigrateGraph *graph, const bool *set)
 	return steps;
 }
 
-/*
- * The reverse: children and dependents first, ties to the latest
- * registered.
- */
+/* Parents and dependencies first, ties to the earliest registered. */
+MigrateSteps *
+graph_order_up(const MigrateGraph *graph, const bool *set)
+{
+	return order_set(graph, set, true);
+}
+
+/* Children and dependents first, ties to the latest registered. */
 MigrateSteps *
 graph_order_down(const MigrateGraph *graph, const bool *set)
 {
-	MigrateSteps *steps = palloc0(sizeof(MigrateSteps));
-	int			count = 0;
-	bool		in_order = true;
-	int		   *waiting;
-	bool	   *emitted;
-	binaryheap *ready;
-
-	steps->revs = palloc(sizeof(int) * Max(graph->nrevs, 1));
-	for (int i = 0; i < graph->nrevs; i++)
-	{
-		const MigrateRevision *rev = &graph->revs[i];
-
-		if (!set[i])
-			continue;
-		count++;
-		for (int j = 0; j < rev->nchildren && in_order; j++)
-			if (set[rev->children[j]] && rev->children[j] <= i)
-				in_order = false;
-		for (int j = 0; j < rev->ndependents && in_order; j++)
-			if (set[rev->dependents[j]] && rev->dependents[j] <= i)
-				in_order = false;
-	}
-
-	if (in_order)
-	{
-		for (int i = graph->nrevs - 1; i >= 0; i--)
-			if (set[i])
-				steps->revs[steps->nsteps++] = i;
-		return steps;
-	}
-
-	waiting = palloc0(sizeof(int) * graph->nrevs);
-	emitted = palloc0(sizeof(bool) * graph->nrevs);
-	ready = binaryheap_allocate(Max(count, 1), compare_highest_first, NULL);
-	for (int i = 0; i < graph->nrevs; i++)
-	{
-		const MigrateRevision *rev = &graph->revs[i];
-
-		if (!set[i])
-			continue;
-		for (int j = 0; j < rev->nchildren; j++)
-			waiting[i] += set[rev->children[j]];
-		for (int j = 0; j < rev->ndependents; j++)
-			waiting[i] += set[rev->dependents[j]];
-		if (waiting[i] == 0)
-			binaryheap_add(ready, Int32GetDatum(i));
-	}
-
-	while (!binaryheap_empty(ready))
-	{
-		int			i = DatumGetInt32(binaryheap_remove_first(ready));
-		const MigrateRevision *rev = &graph->revs[i];
-
-		steps->revs[steps->nsteps++] = i;
-		emitted[i] = true;
-		for (int j = 0; j < rev->nparents; j++)
-			if (set[rev->parents[j]] && --waiting[rev->parents[j]] == 0)
-				binaryheap_add(ready, Int32GetDatum(rev->parents[j]));
-		for (int j = 0; j < rev->ndepends; j++)
-			if (set[rev->depends[j]] && --waiting[rev->depends[j]] == 0)
-				binaryheap_add(ready, Int32GetDatum(rev->depends[j]));
-	}
-
-	if (steps->nsteps < count)
-		report_cycle(graph, set, emitted);
-
-	binaryheap_free(ready);
-	pfree(waiting);
-	pfree(emitted);
-	return steps;
+	return order_set(graph, set, false);
 }
 
 /*
