@@ -483,7 +483,15 @@ migrate_merge(PG_FUNCTION_ARGS)
 
 	chosen = palloc0(sizeof(bool) * Max(graph->nrevs, 1));
 	order = palloc(sizeof(int) * Max(graph->nrevs, 1));
-	if (PG_ARGISNULL(0))
+	if (PG_ARGISNULL(0) && nr.id_given && graph_find(graph, nr.id) >= 0)
+	{
+		/* Merging "all heads" again under the same id: keep its parents. */
+		const MigrateRevision *merged = &graph->revs[graph_find(graph, nr.id)];
+
+		for (int i = 0; i < merged->nparents; i++)
+			order[nchosen++] = merged->parents[i];
+	}
+	else if (PG_ARGISNULL(0))
 	{
 		int			n;
 		int		   *heads = graph_heads(graph, &n);
@@ -577,7 +585,7 @@ at_cached_head(const char *target, char **current)
 {
 	List	   *heads;
 
-	if (strcmp(target, "head") != 0)
+	if (pg_strcasecmp(target, "head") != 0)
 		return false;
 	if (!catalog_cached_state(&heads, current))
 		return false;
@@ -910,7 +918,8 @@ migrate_require(PG_FUNCTION_ARGS)
 /*
  * migrate.verify() RETURNS TABLE(revision text, problem text)
  *
- * Applied revisions whose content changed since they were applied,
+ * Applied revisions whose content (checksummed anew) changed since they
+ * were applied,
  * applied revisions missing from the graph, and unapplied revisions that
  * an applied revision needs.  No rows when all is well.
  */
@@ -928,7 +937,7 @@ migrate_verify(PG_FUNCTION_ARGS)
 	ListCell   *lc;
 
 	catalog_connect();
-	graph = catalog_load_graph(false);
+	graph = catalog_load_graph(true);
 	unregistered = catalog_applied_unregistered();
 
 	needed = palloc0(sizeof(bool) * Max(graph->nrevs, 1));
@@ -945,10 +954,23 @@ migrate_verify(PG_FUNCTION_ARGS)
 		Datum		values[2];
 		bool		nulls[2] = {false, false};
 
-		if (rev->applied && rev->applied_checksum &&
-			strcmp(rev->applied_checksum, rev->checksum) != 0)
-			problem = "changed since it was applied: its scripts, parents or depends_on differ from what ran";
-		else if (needed[i] && !rev->applied)
+		/*
+		 * Checksum the content anew: a hand edit of a script need not have
+		 * touched the checksum column, and a wrong checksum column would
+		 * make registering the same content again look like a change.
+		 */
+		if (rev->applied)
+		{
+			char	   *content = catalog_checksum(rev->upgrade, rev->downgrade,
+												   rev->nparents, rev->parent_ids,
+												   rev->ndepends, rev->depends_ids);
+
+			if (strcmp(rev->applied_checksum, content) != 0)
+				problem = "changed since it was applied: its scripts, parents or depends_on differ from what ran";
+			else if (strcmp(rev->checksum, content) != 0)
+				problem = "its checksum in migrate.revisions does not match its content";
+		}
+		if (problem == NULL && needed[i] && !rev->applied)
 			problem = "not applied, but an applied revision descends from it or depends on it";
 		if (problem == NULL)
 			continue;

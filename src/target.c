@@ -12,6 +12,7 @@
  *	  NAME+N | NAME-N          N steps from NAME
  *
  * Resolution order for a NAME: full id, then branch label, then prefix.
+ * The keywords are matched in any case: no id or label can spell them.
  * No SPI here: the caller passes a graph that carries the applied state.
  *
  * IDENTIFICATION
@@ -312,10 +313,10 @@ target_resolve(const MigrateGraph *graph, const char *target)
 	const char *sign;
 	size_t		len = strlen(target);
 
-	if (strcmp(target, "base") == 0)
+	if (pg_strcasecmp(target, "base") == 0)
 		return make_target(MIGRATE_TARGET_BASE, 0, NULL);
 
-	if (strcmp(target, "heads") == 0)
+	if (pg_strcasecmp(target, "heads") == 0)
 	{
 		int			n;
 		int		   *heads = graph_heads(graph, &n);
@@ -325,7 +326,7 @@ target_resolve(const MigrateGraph *graph, const char *target)
 		return make_target(MIGRATE_TARGET_REVISIONS, n, heads);
 	}
 
-	if (strcmp(target, "head") == 0)
+	if (pg_strcasecmp(target, "head") == 0)
 	{
 		int			n;
 		int		   *heads = graph_heads(graph, &n);
@@ -362,7 +363,7 @@ target_resolve(const MigrateGraph *graph, const char *target)
 
 		if (!is_name(name, strlen(name)))
 			report_invalid_target(target);
-		if (strcmp(suffix, "head") == 0)
+		if (pg_strcasecmp(suffix, "head") == 0)
 		{
 			int			head;
 
@@ -370,7 +371,7 @@ target_resolve(const MigrateGraph *graph, const char *target)
 			head = head_of(graph, labelled, target);
 			return make_target(MIGRATE_TARGET_REVISIONS, 1, &head);
 		}
-		if (strcmp(suffix, "base") == 0)
+		if (pg_strcasecmp(suffix, "base") == 0)
 		{
 			labelled = target_resolve_revision(graph, name);
 			return make_target(MIGRATE_TARGET_BRANCH_BASE, 1, &labelled);
