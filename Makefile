@@ -8,8 +8,8 @@ PG_CPPFLAGS = -I$(srcdir)/src
 
 DATA        = $(wildcard sql/$(EXTENSION)--*.sql)
 
-REGRESS     = install session targets errors
-ISOLATION   = concurrent_upgrade
+REGRESS     = install session targets errors run
+ISOLATION   = concurrent_upgrade lock_waits
 EXTRA_CLEAN = output_iso test/tmp
 
 PG_CONFIG  ?= pg_config

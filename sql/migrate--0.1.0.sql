@@ -150,6 +150,12 @@ LANGUAGE C CALLED ON NULL INPUT VOLATILE;
 COMMENT ON FUNCTION migrate.downgrade(text)
 	IS 'unapply the applied revisions that descend from a target; returns the current revision';
 
+CREATE PROCEDURE migrate.run(target text DEFAULT 'head', downgrade boolean DEFAULT false)
+AS 'MODULE_PATHNAME', 'migrate_run'
+LANGUAGE C;
+COMMENT ON PROCEDURE migrate.run(text, boolean)
+	IS 'like upgrade() (or downgrade()), committing after each revision; records a failure in migrate.log';
+
 CREATE FUNCTION migrate.stamp(target text)
 RETURNS text
 AS 'MODULE_PATHNAME', 'migrate_stamp'
@@ -242,6 +248,7 @@ COMMENT ON VIEW migrate.history
 REVOKE ALL ON ALL TABLES IN SCHEMA migrate FROM PUBLIC;
 REVOKE ALL ON ALL SEQUENCES IN SCHEMA migrate FROM PUBLIC;
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA migrate FROM PUBLIC;
+REVOKE ALL ON ALL PROCEDURES IN SCHEMA migrate FROM PUBLIC;
 GRANT USAGE ON SCHEMA migrate TO PUBLIC;
 GRANT EXECUTE ON FUNCTION migrate.current() TO PUBLIC;
 GRANT EXECUTE ON FUNCTION migrate.heads() TO PUBLIC;

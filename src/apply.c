@@ -17,9 +17,18 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "pgstat.h"
+#include "storage/latch.h"
+#include "utils/guc.h"
 #include "portability/instr_time.h"
+#include "utils/builtins.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
@@ -45,6 +54,186 @@ statement_error_callback(void *arg)
 			   ctx->rev->id, ctx->stmt->number, ctx->stmt->line);
 }
 
+/* A qualified name for messages. */
+static void
+append_rangevar(StringInfo buf, const RangeVar *rv)
+{
+	if (buf->len > 0)
+		appendStringInfoString(buf, ", ");
+	if (rv->schemaname)
+		appendStringInfo(buf, "%s.", quote_identifier(rv->schemaname));
+	appendStringInfoString(buf, quote_identifier(rv->relname));
+}
+
+/*
+ * The tables a statement names, for the message when it cannot get its
+ * locks: the raw parse tree of the common DDL and DML statements.
+ */
+static char *
+statement_tables(Node *node)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	switch (nodeTag(node))
+	{
+		case T_AlterTableStmt:
+			append_rangevar(&buf, ((AlterTableStmt *) node)->relation);
+			break;
+		case T_IndexStmt:
+			append_rangevar(&buf, ((IndexStmt *) node)->relation);
+			break;
+		case T_RenameStmt:
+			if (((RenameStmt *) node)->relation)
+				append_rangevar(&buf, ((RenameStmt *) node)->relation);
+			break;
+		case T_CreateTrigStmt:
+			append_rangevar(&buf, ((CreateTrigStmt *) node)->relation);
+			break;
+		case T_InsertStmt:
+			append_rangevar(&buf, ((InsertStmt *) node)->relation);
+			break;
+		case T_UpdateStmt:
+			append_rangevar(&buf, ((UpdateStmt *) node)->relation);
+			break;
+		case T_DeleteStmt:
+			append_rangevar(&buf, ((DeleteStmt *) node)->relation);
+			break;
+		case T_LockStmt:
+			foreach(lc, ((LockStmt *) node)->relations)
+				append_rangevar(&buf, lfirst_node(RangeVar, lc));
+			break;
+		case T_TruncateStmt:
+			foreach(lc, ((TruncateStmt *) node)->relations)
+				append_rangevar(&buf, lfirst_node(RangeVar, lc));
+			break;
+		case T_DropStmt:
+			foreach(lc, ((DropStmt *) node)->objects)
+			{
+				if (IsA(lfirst(lc), List))
+				{
+					if (buf.len > 0)
+						appendStringInfoString(&buf, ", ");
+					appendStringInfoString(&buf,
+										   NameListToQuotedString(lfirst(lc)));
+				}
+			}
+			break;
+		default:
+			break;
+	}
+	return buf.len > 0 ? buf.data : NULL;
+}
+
+/*
+ * Run one statement.  With migrate.ddl_lock_timeout set, the statement runs
+ * under that lock_timeout inside a subtransaction; when it times out
+ * waiting for a lock it is rolled back to that savepoint and, after a
+ * growing pause, tried again, so that it never queues for long in front of
+ * the sessions that wait behind it.
+ */
+static void
+run_statement(const MigrateRevision *rev, const ScriptStatement *stmt,
+			  MigrateDirection direction)
+{
+	char		timeout[32];
+
+	if (migrate_ddl_lock_timeout <= 0)
+	{
+		int			rc = SPI_execute(stmt->text, false, 0);
+
+		if (rc < 0)
+			elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
+		SPI_freetuptable(SPI_tuptable);
+		return;
+	}
+
+	snprintf(timeout, sizeof(timeout), "%d", migrate_ddl_lock_timeout);
+	for (int attempt = 0;; attempt++)
+	{
+		MemoryContext oldcxt = CurrentMemoryContext;
+		ResourceOwner oldowner = CurrentResourceOwner;
+		bool		timed_out = false;
+
+		BeginInternalSubTransaction(NULL);
+		MemoryContextSwitchTo(oldcxt);
+		PG_TRY();
+		{
+			int			rc;
+
+			/* Reverted with the subtransaction, whatever happens. */
+			(void) set_config_option("lock_timeout", timeout, PGC_USERSET,
+									 PGC_S_SESSION, GUC_ACTION_LOCAL, true,
+									 0, false);
+			rc = SPI_execute(stmt->text, false, 0);
+			if (rc < 0)
+				elog(ERROR, "SPI_execute failed: %s",
+					 SPI_result_code_string(rc));
+			SPI_freetuptable(SPI_tuptable);
+			ReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(oldcxt);
+			CurrentResourceOwner = oldowner;
+		}
+		PG_CATCH();
+		{
+			ErrorData  *edata;
+
+			/*
+			 * Unwind our own subtransaction in every case, so that a caller
+			 * with a subtransaction of its own (migrate.run()) finds it
+			 * innermost again.
+			 */
+			MemoryContextSwitchTo(oldcxt);
+			edata = CopyErrorData();
+			FlushErrorState();
+			RollbackAndReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(oldcxt);
+			CurrentResourceOwner = oldowner;
+			if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE)
+				ReThrowError(edata);
+			FreeErrorData(edata);
+			timed_out = true;
+		}
+		PG_END_TRY();
+
+		if (!timed_out)
+			return;
+
+		if (attempt >= migrate_ddl_lock_retries)
+		{
+			char	   *tables = statement_tables(stmt->raw->stmt);
+
+			ereport(ERROR,
+					errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+					errmsg("%s script of revision \"%s\" could not lock %s",
+						   direction == MIGRATE_UP ? "upgrade" : "downgrade",
+						   rev->id,
+						   tables == NULL ? "the tables it needs"
+						   : strchr(tables, ',') ? psprintf("tables %s", tables)
+						   : psprintf("table %s", tables)),
+					errdetail("Statement %d (line %d) waited %d ms for its locks %d times.",
+							  stmt->number, stmt->line,
+							  migrate_ddl_lock_timeout, attempt + 1),
+					errhint("Another session holds a conflicting lock, for example a long transaction.  Retry later, or raise migrate.ddl_lock_timeout or migrate.ddl_lock_retries."));
+		}
+		else
+		{
+			long		pause = 100L << Min(attempt, 6);
+
+			ereport(NOTICE,
+					errmsg("statement %d of revision %s could not get its locks within %d ms; retry %d of %d in %ld ms",
+						   stmt->number, rev->id, migrate_ddl_lock_timeout,
+						   attempt + 1, migrate_ddl_lock_retries, pause));
+			(void) WaitLatch(MyLatch,
+							 WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+							 pause, PG_WAIT_EXTENSION);
+			ResetLatch(MyLatch);
+			CHECK_FOR_INTERRUPTS();
+		}
+	}
+}
+
 static void
 run_script(const MigrateRevision *rev, const char *script,
 		   MigrateDirection direction)
@@ -66,16 +255,36 @@ run_script(const MigrateRevision *rev, const char *script,
 
 	foreach(lc, stmts)
 	{
-		int			rc;
-
 		ctx.stmt = lfirst(lc);
-		rc = SPI_execute(ctx.stmt->text, false, 0);
-		if (rc < 0)
-			elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
-		SPI_freetuptable(SPI_tuptable);
+		run_statement(rev, ctx.stmt, direction);
 	}
 
 	error_context_stack = callback.previous;
+}
+
+/*
+ * With migrate.restore_point on, a named restore point before the first
+ * script, created as the caller (pg_create_restore_point() is for
+ * superusers unless granted).
+ */
+static void
+create_restore_point(const MigrateRevision *rev, MigrateDirection direction)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		values[1];
+	int			rc;
+	char	   *name = psprintf("migrate_before_%s_%s",
+								direction == MIGRATE_UP ? "upgrade" : "downgrade",
+								rev->id);
+
+	values[0] = CStringGetTextDatum(name);
+	rc = SPI_execute_with_args("SELECT pg_catalog.pg_create_restore_point($1)",
+							   1, argtypes, values, NULL, false, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_with_args failed: %s",
+			 SPI_result_code_string(rc));
+	SPI_freetuptable(SPI_tuptable);
+	ereport(NOTICE, errmsg("restore point \"%s\" created", name));
 }
 
 /* "a, b" for the parents of a revision, or "base". */
@@ -131,6 +340,9 @@ apply_steps(const MigrateGraph *graph, const MigrateSteps *steps,
 	apply_in_progress = true;
 	PG_TRY();
 	{
+		if (migrate_restore_point)
+			create_restore_point(&graph->revs[steps->revs[0]], direction);
+
 		for (int i = 0; i < steps->nsteps; i++)
 		{
 			const MigrateRevision *rev = &graph->revs[steps->revs[i]];

@@ -26,6 +26,8 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/latch.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -149,6 +151,25 @@ static CatalogQuery q_log = {
 	" (action, revision, direction, started_at, finished_at, duration, role)"
 	" VALUES ($1, $2, $3, $4, $5, $5 OPERATOR(pg_catalog.-) $4, $6)",
 	6, {TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, NAMEOID}
+};
+static CatalogQuery q_lock_holder = {
+	"SELECT l.pid, a.usename::pg_catalog.text, a.application_name,"
+	" a.xact_start::pg_catalog.text"
+	" FROM pg_catalog.pg_locks l"
+	" LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid OPERATOR(pg_catalog.=) l.pid"
+	" WHERE l.locktype OPERATOR(pg_catalog.=) 'advisory' AND l.granted"
+	" AND l.classid OPERATOR(pg_catalog.=) $1 AND l.objid OPERATOR(pg_catalog.=) $2"
+	" AND l.objsubid OPERATOR(pg_catalog.=) 1"
+	" AND l.database OPERATOR(pg_catalog.=) (SELECT oid FROM pg_catalog.pg_database"
+	"     WHERE datname OPERATOR(pg_catalog.=) pg_catalog.current_database())",
+	2, {OIDOID, OIDOID}
+};
+static CatalogQuery q_log_failure = {
+	"INSERT INTO migrate.log (action, revision, direction, started_at,"
+	" finished_at, duration, role, success, sqlstate, error)"
+	" VALUES ($1, $2, $3, $4, $5, $5 OPERATOR(pg_catalog.-) $4, $6, false, $7, $8)",
+	8, {TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, NAMEOID,
+	TEXTOID, TEXTOID}
 };
 static CatalogQuery q_is_applied = {
 	"SELECT 1 FROM migrate.applied WHERE revision OPERATOR(pg_catalog.=) $1",
@@ -347,18 +368,85 @@ catalog_disconnect(void)
 
 /*
  * Take the migration lock, then make sure this transaction's snapshot is
- * not older than the last change to the state.  Under READ COMMITTED every
+ * not older than the last change to the state.  Returns the state's change
+ * counter; catalog_save_state() adds one to it.  Under READ COMMITTED every
  * query after the lock sees what the previous holder committed; under
  * REPEATABLE READ or SERIALIZABLE the snapshot was taken before the wait,
  * and acting on it could apply a revision twice.
  */
-void
+/*
+ * The lock is held by someone else and migrate.lock_wait has run out: say
+ * who holds it.
+ */
+static void
+report_lock_holder(void)
+{
+	Datum		values[2] = {
+		ObjectIdGetDatum((Oid) (MIGRATE_LOCK_KEY >> 32)),
+		ObjectIdGetDatum((Oid) (MIGRATE_LOCK_KEY & 0xFFFFFFFF))
+	};
+	char	   *holder = "another session";
+
+	if (run_query(&q_lock_holder, values, NULL, true, 1) > 0)
+	{
+		bool		null;
+		int32		pid = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
+													  SPI_tuptable->tupdesc,
+													  1, &null));
+		char	   *user = text_column(0, 2, NULL);
+		char	   *application = text_column(0, 3, NULL);
+		char	   *since = text_column(0, 4, NULL);
+
+		holder = psprintf("process %d (user %s, application \"%s\", in a transaction since %s)",
+						  pid, user ? user : "?",
+						  application ? application : "",
+						  since ? since : "?");
+	}
+	SPI_freetuptable(SPI_tuptable);
+	ereport(ERROR,
+			errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+			errmsg("could not obtain the migration lock"),
+			errdetail("It is held by %s.", holder),
+			errhint("Another migration is running.  Wait for it, or let this call wait longer with SET migrate.lock_wait (now %d ms; -1 waits as long as it takes).",
+					migrate_lock_wait));
+}
+
+/*
+ * Wait for the migration lock as long as migrate.lock_wait allows, polling
+ * a try-lock so the wait can be bounded.
+ */
+static void
+acquire_migration_lock(void)
+{
+	TimestampTz start;
+
+	if (migrate_lock_wait < 0)
+	{
+		DirectFunctionCall1(pg_advisory_xact_lock_int8,
+							Int64GetDatum(MIGRATE_LOCK_KEY));
+		return;
+	}
+
+	start = GetCurrentTimestamp();
+	while (!DatumGetBool(DirectFunctionCall1(pg_try_advisory_xact_lock_int8,
+											 Int64GetDatum(MIGRATE_LOCK_KEY))))
+	{
+		if (TimestampDifferenceExceeds(start, GetCurrentTimestamp(),
+									   migrate_lock_wait))
+			report_lock_holder();
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 Min(10, Max(migrate_lock_wait, 1)), PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+int64
 catalog_lock(void)
 {
 	int64		seen;
 
-	DirectFunctionCall1(pg_advisory_xact_lock_int8,
-						Int64GetDatum(MIGRATE_LOCK_KEY));
+	acquire_migration_lock();
 
 	run_query(&q_read_state, NULL, NULL, !IsolationUsesXactSnapshot(), 1);
 	if (SPI_processed != 1)
@@ -394,6 +482,7 @@ catalog_lock(void)
 					errhint("Retry the transaction.  Under REPEATABLE READ or SERIALIZABLE, call migrate's functions first in a new transaction."));
 	}
 	changes_seen = seen;
+	return seen;
 }
 
 /*
@@ -723,6 +812,25 @@ catalog_log(const char *action, const char *revision,
 	values[4] = TimestampTzGetDatum(finished);
 	values[5] = caller_name();
 	run_query(&q_log, values, NULL, false, 0);
+}
+
+/* A failed step of migrate.run(), committed before the error is raised again. */
+void
+catalog_log_failure(const char *action, const char *revision,
+					MigrateDirection direction, TimestampTz started,
+					TimestampTz finished, const ErrorData *edata)
+{
+	Datum		values[8];
+
+	values[0] = CStringGetTextDatum(action);
+	values[1] = CStringGetTextDatum(revision);
+	values[2] = CStringGetTextDatum(direction == MIGRATE_UP ? "up" : "down");
+	values[3] = TimestampTzGetDatum(started);
+	values[4] = TimestampTzGetDatum(finished);
+	values[5] = caller_name();
+	values[6] = CStringGetTextDatum(unpack_sql_state(edata->sqlerrcode));
+	values[7] = CStringGetTextDatum(edata->message ? edata->message : "");
+	run_query(&q_log_failure, values, NULL, false, 0);
 }
 
 /* One index probe; never reads the graph. */

@@ -20,6 +20,7 @@
 #include "access/xlog.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
+#include "nodes/parsenodes.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
@@ -719,6 +720,130 @@ migrate_stamp(PG_FUNCTION_ARGS)
 							fcinfo);
 	catalog_disconnect();
 	return result;
+}
+
+/*
+ * One step of migrate.run(), in a subtransaction: when its script fails,
+ * the step is rolled back, the failure is recorded in migrate.log and
+ * committed, and the original error is raised again.
+ */
+static void
+run_one_step(MigrateGraph *graph, int rev, MigrateDirection direction)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	TimestampTz started = GetCurrentTimestamp();
+	MigrateSteps one = {1, &rev};
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcxt);
+	PG_TRY();
+	{
+		apply_steps(graph, &one, direction);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+
+		catalog_log_failure(direction == MIGRATE_UP ? "upgrade" : "downgrade",
+							graph->revs[rev].id, direction, started,
+							GetCurrentTimestamp(), edata);
+		SPI_commit();
+		ReThrowError(edata);
+	}
+	PG_END_TRY();
+}
+
+/*
+ * CALL migrate.run(target text DEFAULT 'head', downgrade boolean DEFAULT false)
+ *
+ * Like upgrade() (or downgrade()), but commits after each revision, so a
+ * long series does not hold one transaction.  Each revision takes the lock
+ * in its own transaction; the plan is computed once and computed again only
+ * when somebody else changed the state in between.
+ */
+PG_FUNCTION_INFO_V1(migrate_run);
+Datum
+migrate_run(PG_FUNCTION_ARGS)
+{
+	char	   *target_text = text_arg(fcinfo, 0, "target");
+	bool		downgrade;
+	MigrateDirection direction;
+	MemoryContext runcxt;
+	MigrateGraph *graph = NULL;
+	MigrateSteps *steps = NULL;
+	int			next = 0;
+	int64		expected = -1;
+
+	if (PG_ARGISNULL(1))
+		reject_null("downgrade");
+	downgrade = PG_GETARG_BOOL(1);
+	direction = downgrade ? MIGRATE_DOWN : MIGRATE_UP;
+
+	if (fcinfo->context == NULL || !IsA(fcinfo->context, CallContext) ||
+		castNode(CallContext, fcinfo->context)->atomic)
+		ereport(ERROR,
+				errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+				errmsg("migrate.run() cannot run inside a transaction block"),
+				errdetail("It commits after each revision."),
+				errhint("Call it on its own, as CALL migrate.run(...), outside BEGIN and COMMIT; or use SELECT migrate.upgrade(...) to apply everything in the current transaction."));
+
+	prevent_state_change("run");
+	if (SPI_connect_ext(SPI_OPT_NONATOMIC) != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect_ext failed");
+
+	/* Lives across the commits, in the procedure's SPI memory. */
+	runcxt = AllocSetContextCreate(CurrentMemoryContext, "migrate run",
+								   ALLOCSET_DEFAULT_SIZES);
+	for (;;)
+	{
+		int64		changes;
+
+		prevent_state_change("run");
+		changes = catalog_lock();
+		if (graph == NULL || changes != expected)
+		{
+			MemoryContext oldcxt;
+			MigrateTarget *target;
+
+			MemoryContextReset(runcxt);
+			oldcxt = MemoryContextSwitchTo(runcxt);
+			graph = catalog_load_graph(false);
+			target = target_resolve(graph, target_text);
+			if (downgrade)
+				steps = graph_downgrade_steps(graph, target, target_text);
+			else
+			{
+				refuse_branch_base(target, target_text, "run");
+				steps = graph_upgrade_steps(graph, target);
+			}
+			next = 0;
+			MemoryContextSwitchTo(oldcxt);
+		}
+		if (next >= steps->nsteps)
+			break;
+
+		run_one_step(graph, steps->revs[next], direction);
+		graph->revs[steps->revs[next]].applied = !downgrade;
+		next++;
+		catalog_save_state(graph);
+		expected = changes + 1;
+		SPI_commit();
+	}
+
+	MemoryContextDelete(runcxt);
+	SPI_finish();
+	PG_RETURN_VOID();
 }
 
 /*

@@ -10,6 +10,8 @@
  */
 #include "postgres.h"
 
+#include <limits.h>
+
 #include "fmgr.h"
 #include "utils/guc.h"
 
@@ -19,6 +21,18 @@ MIGRATE_MODULE_MAGIC;
 
 /* migrate.report_timing: show each step's duration in its NOTICE */
 bool		migrate_report_timing = true;
+
+/* migrate.lock_wait: ms to wait for the migration lock; -1 waits forever */
+int			migrate_lock_wait = -1;
+
+/* migrate.ddl_lock_timeout: lock_timeout for each script statement; 0 off */
+int			migrate_ddl_lock_timeout = 0;
+
+/* migrate.ddl_lock_retries: retries of a statement that timed out */
+int			migrate_ddl_lock_retries = 5;
+
+/* migrate.restore_point: create a restore point before the first script */
+bool		migrate_restore_point = false;
 
 void		_PG_init(void);
 
@@ -30,6 +44,42 @@ _PG_init(void)
 							 "Turn it off for output that does not change from run to run, as in tests.",
 							 &migrate_report_timing,
 							 true,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomIntVariable("migrate.lock_wait",
+							"How long a state-changing call waits for the migration lock.",
+							"-1 waits as long as it takes; 0 fails at once, naming the session that holds the lock.",
+							&migrate_lock_wait,
+							-1, -1, INT_MAX,
+							PGC_USERSET,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("migrate.ddl_lock_timeout",
+							"How long each script statement may wait for its locks before it is retried.",
+							"0 lets statements wait as long as it takes.  Otherwise a statement that times out is rolled back to a savepoint and retried, so that it does not queue in front of other sessions.",
+							&migrate_ddl_lock_timeout,
+							0, 0, INT_MAX,
+							PGC_USERSET,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("migrate.ddl_lock_retries",
+							"How many times a script statement that timed out waiting for a lock is retried.",
+							"The waits between attempts double, starting at 100 ms.",
+							&migrate_ddl_lock_retries,
+							5, 0, 1000,
+							PGC_USERSET,
+							0,
+							NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("migrate.restore_point",
+							 "Creates a restore point named migrate_before_<revision> before the first script of each call.",
+							 "For point-in-time recovery to just before a migration.  Needs wal_level replica or higher and the right to call pg_create_restore_point().",
+							 &migrate_restore_point,
+							 false,
 							 PGC_USERSET,
 							 0,
 							 NULL, NULL, NULL);

@@ -126,8 +126,12 @@ typedef struct ScriptStatement
 	struct RawStmt *raw;
 } ScriptStatement;
 
-/* migrate.c */
+/* migrate.c: settings */
 extern bool migrate_report_timing;
+extern int	migrate_lock_wait;
+extern int	migrate_ddl_lock_timeout;
+extern int	migrate_ddl_lock_retries;
+extern bool migrate_restore_point;
 
 /* graph.c: pure graph algorithms, no SPI */
 extern MigrateGraph *graph_build(MigrateRevision *revs, int nrevs);
@@ -176,7 +180,7 @@ extern void validate_script(const char *script, const char *rev_id,
 /* catalog.c: every SPI access to the migrate schema */
 extern void catalog_connect(void);
 extern void catalog_disconnect(void);
-extern void catalog_lock(void);
+extern int64 catalog_lock(void);
 extern MigrateGraph *catalog_load_graph(bool with_scripts);
 extern bool catalog_cached_state(List **heads, char **current);
 extern void catalog_save_state(const MigrateGraph *graph);
@@ -200,6 +204,10 @@ extern void catalog_set_applied(const MigrateRevision *rev, bool applied,
 extern void catalog_log(const char *action, const char *revision,
 						MigrateDirection direction, TimestampTz started,
 						TimestampTz finished);
+extern void catalog_log_failure(const char *action, const char *revision,
+								MigrateDirection direction,
+								TimestampTz started, TimestampTz finished,
+								const ErrorData *edata);
 extern bool catalog_is_applied(const char *id);
 extern List *catalog_applied_unregistered(void);
 extern bool catalog_writing;
