@@ -35,6 +35,13 @@ SELECT migrate.current();
 CALL migrate.run('base', true);
 SELECT migrate.current() IS NULL AS nothing_applied;
 
+-- With migrate.restore_point on, a named restore point comes first.
+SET migrate.restore_point = on;
+SELECT migrate.upgrade('run00001');
+CALL migrate.run('run00002');
+RESET migrate.restore_point;
+SELECT migrate.downgrade('base');
+
 -- Bad arguments are refused as by upgrade().
 CALL migrate.run('nosuchrev');
 CALL migrate.run(NULL);
