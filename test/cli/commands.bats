@@ -1,0 +1,291 @@
+#!/usr/bin/env bats
+#
+# The command line: usage errors, help, connection settings, the extension's
+# version, --sql, show, graph, branches, revision's options, errors passed
+# through.
+
+load helpers
+
+two_revisions() {
+    init
+    rev aaaa00000001 "" "create account" "CREATE TABLE account (id int);" "DROP TABLE account;"
+    rev bbbb00000001 aaaa00000001 "add a column" "ALTER TABLE account ADD COLUMN name text" \
+        "ALTER TABLE account DROP COLUMN name;"
+}
+
+@test "usage errors exit 2 and say what is wrong" {
+    run -2 --separate-stderr pg_migrate
+    [[ "$stderr" == *"a command is needed"* ]]
+    run -2 --separate-stderr pg_migrate frobnicate
+    [[ "$stderr" == *"unknown command: frobnicate"* ]]
+    run -2 --separate-stderr pg_migrate upgrade --bogus
+    [[ "$stderr" == *"unknown option: --bogus"* && "$stderr" == *'Try "pg_migrate upgrade --help".'* ]]
+    run -2 --separate-stderr pg_migrate downgrade
+    [[ "$stderr" == *"downgrade needs a TARGET"* ]]
+    run -2 --separate-stderr pg_migrate stamp
+    run -2 --separate-stderr pg_migrate show
+    run -2 --separate-stderr pg_migrate upgrade head heads
+    [[ "$stderr" == *"too many arguments for upgrade"* ]]
+    run -2 --separate-stderr pg_migrate current extra
+    run -2 --separate-stderr pg_migrate current -d
+    [[ "$stderr" == *"option -d needs a value"* ]]
+    run -2 --separate-stderr pg_migrate stamp head --sql
+    [[ "$stderr" == *"stamp does not take option --sql"* ]]
+    run -2 --separate-stderr pg_migrate history --format dot
+    run -2 --separate-stderr pg_migrate revision
+    [[ "$stderr" == *"revision needs -m MSG"* ]]
+    run -2 --separate-stderr pg_migrate sync --verbose=yes
+    [[ "$stderr" == *"option --verbose takes no value"* ]]
+    # None of it touched the database.
+    [ "$(q "SELECT count(*) FROM pg_extension WHERE extname = 'migrate'")" = 0 ]
+}
+
+@test "--help for every command, and --version" {
+    run -0 pg_migrate --help
+    [[ "${lines[0]}" == "Usage: pg_migrate [OPTIONS] COMMAND [ARGS]" ]]
+    for c in init revision merge upgrade downgrade stamp current heads branches history show check graph sync; do
+        run -0 pg_migrate "$c" --help
+        [[ "${lines[0]}" == "Usage: pg_migrate $c"* ]]
+        [[ "$output" == *"$c"* ]]
+        run -0 pg_migrate help "$c"
+        [[ "${lines[0]}" == "Usage: pg_migrate $c"* ]]
+        run -0 pg_migrate -h "$c"
+    done
+    run -0 pg_migrate --version
+    [ "$output" = "pg_migrate 0.1.0" ]
+    grep -qx 'PG_MIGRATE_VERSION=0.1.0' "$REPO/bin/pg_migrate"
+}
+
+@test "bad connection settings: a clear error, exit 1" {
+    two_revisions
+    run -1 --separate-stderr pg_migrate -d "host=/nonexistent/socket/dir port=1" current
+    [[ "$stderr" == *"psql: error: connection to server"* ]]
+    [[ "$stderr" == *"pg_migrate: could not connect to the database: check -d/--dbname, DATABASE_URL or the PG* variables"* ]]
+    DATABASE_URL="postgresql://nobody@127.0.0.1:1/nowhere" run -1 --separate-stderr pg_migrate upgrade
+    [[ "$stderr" == *"could not connect to the database"* ]]
+    run -1 --separate-stderr pg_migrate --dbname "dbname=no_such_database_$$" upgrade
+    [[ "$stderr" == *'database "no_such_database_'* && "$stderr" == *"could not connect"* ]]
+    run -1 --separate-stderr pg_migrate -d "not a conninfo" upgrade
+    [[ "$stderr" == *"could not connect"* ]]
+    PGPORT=1 run -1 --separate-stderr pg_migrate history
+    [[ "$stderr" == *"could not connect"* ]]
+    [ "$(q 'SELECT count(*) FROM migrate.revisions')" = 0 ]
+}
+
+@test "connection: -d, then DATABASE_URL, then PG* variables" {
+    two_revisions
+    # DATABASE_URL wins over PGDATABASE.
+    DATABASE_URL="postgresql:///$DB" PGDATABASE=postgres run -0 --separate-stderr pg_migrate upgrade
+    [ "$(q 'SELECT migrate.current()')" = bbbb00000001 ]
+    # -d wins over a broken DATABASE_URL, as a conninfo string or a URL.
+    DATABASE_URL="postgresql://nobody@127.0.0.1:1/nowhere" run -0 --separate-stderr pg_migrate -d "dbname=$DB" current
+    [ "$output" = "bbbb00000001 (head)" ]
+    DATABASE_URL="postgresql://nobody@127.0.0.1:1/nowhere" run -0 --separate-stderr pg_migrate --dbname="postgresql:///$DB" current
+    [ "$output" = "bbbb00000001 (head)" ]
+    # PGDATABASE alone.
+    run -0 --separate-stderr pg_migrate current
+    [ "$output" = "bbbb00000001 (head)" ]
+}
+
+@test "the folder: --dir, then MIGRATE_DIR, then ./migrations" {
+    init
+    mkdir -p db/revs other
+    rev aaaa00000001 "" "one" "SELECT 1;"
+    mv migrations/aaaa00000001_one.sql db/revs/
+    run -0 --separate-stderr pg_migrate --dir db/revs/ upgrade
+    [ "$(q 'SELECT migrate.current()')" = aaaa00000001 ]
+    MIGRATE_DIR=db/revs run -0 --separate-stderr pg_migrate revision -m "two"
+    [[ "$output" == db/revs/*_two.sql ]]
+    MIGRATE_DIR=other run -0 --separate-stderr pg_migrate --dir db/revs heads
+    [[ "$output" == *"(head)" ]]
+    run -0 --separate-stderr pg_migrate --dir other sync
+    [[ "$stderr" == *'WARNING:  revision "aaaa00000001" is in the catalog but has no file in other'* ]]
+    run -0 pg_migrate init newdir
+    [ -d newdir ]
+    [[ "$output" == *"Creating directory newdir"* ]]
+}
+
+@test "the extension must be there, in the version pg_migrate speaks" {
+    mkdir migrations
+    run -1 --separate-stderr pg_migrate current
+    [ "$stderr" = 'pg_migrate: the extension migrate is not installed in this database: run "pg_migrate init" or CREATE EXTENSION migrate' ]
+    run -1 --separate-stderr pg_migrate upgrade
+    run -0 pg_migrate init
+    [[ "$output" == *"Extension migrate 0.1.0 is installed"* ]]
+    run -0 pg_migrate init                # again: harmless
+    q "UPDATE pg_extension SET extversion = '9.9.9' WHERE extname = 'migrate'" >/dev/null
+    run -1 --separate-stderr pg_migrate current
+    [[ "$stderr" == *"extension migrate 9.9.9"* && "$stderr" == *"0.1.0"* ]]
+    run -1 --separate-stderr pg_migrate init
+    [[ "$stderr" == *"9.9.9"* ]]
+    q "UPDATE pg_extension SET extversion = '0.1.0' WHERE extname = 'migrate'" >/dev/null
+    run -0 pg_migrate current
+}
+
+@test "upgrade --sql prints the plan's scripts and runs nothing" {
+    two_revisions
+    before=$(catalog)
+    run -0 --separate-stderr pg_migrate upgrade --sql
+    [ "$output" = "-- migrate.upgrade('head'): the scripts it would run now, in order (nothing was run).
+-- Running them by hand does not record them in the catalog (\"pg_migrate stamp\" does).
+BEGIN;
+
+-- upgrade base -> aaaa00000001 (create account)
+CREATE TABLE account (id int);
+
+-- upgrade aaaa00000001 -> bbbb00000001 (add a column)
+ALTER TABLE account ADD COLUMN name text
+;
+
+COMMIT;" ]
+    [ "$stderr" = "" ]
+    ! table_exists account
+    # Not even the sync stayed.
+    [ "$(catalog)" = "$before" ]
+
+    run -0 --separate-stderr pg_migrate upgrade aaaa --sql
+    [ "${#lines[@]}" = 6 ]
+    [ "${lines[3]}" = "-- upgrade base -> aaaa00000001 (create account)" ]
+}
+
+@test "downgrade --sql prints the downgrade scripts, children first" {
+    two_revisions
+    pg_migrate upgrade 2>/dev/null
+    before=$(catalog)
+    run -0 --separate-stderr pg_migrate downgrade base --sql
+    [ "$output" = "-- migrate.downgrade('base'): the scripts it would run now, in order (nothing was run).
+-- Running them by hand does not record them in the catalog (\"pg_migrate stamp\" does).
+BEGIN;
+
+-- downgrade bbbb00000001 -> aaaa00000001 (add a column)
+ALTER TABLE account DROP COLUMN name;
+
+-- downgrade aaaa00000001 -> base (create account)
+DROP TABLE account;
+
+COMMIT;" ]
+    table_exists account
+    [ "$(catalog)" = "$before" ]
+    run -0 --separate-stderr pg_migrate upgrade --sql
+    [[ "$output" == *"-- Nothing to do."* ]]
+    [[ "$output" != *"BEGIN;"* ]]
+}
+
+@test "a failing script: the server's error as it wrote it, nothing applied or registered" {
+    init
+    rev aaaa00000001 "" "fine" "CREATE TABLE t (x int); CREATE TABLE audit (x int);" "DROP TABLE t, audit;"
+    rev bbbb00000001 aaaa00000001 "fails" "INSERT INTO t VALUES (1);
+INSERT INTO audit SELECT * FROM no_such_table;" ""
+    run -1 --separate-stderr pg_migrate upgrade
+    [[ "$stderr" == *"NOTICE:  upgrade base -> aaaa00000001 (fine)"* ]]
+    [[ "$stderr" == *'ERROR:  relation "no_such_table" does not exist'* ]]
+    [[ "$stderr" == *"LINE 1: INSERT INTO audit SELECT * FROM no_such_table"* ]]
+    [[ "$stderr" == *'CONTEXT:  upgrade script of revision "bbbb00000001", statement 2, line 2'* ]]
+    ! table_exists t
+    [ "$(q 'SELECT count(*) FROM migrate.revisions')" = 0 ]
+}
+
+@test "show, current -v, heads -v, history -v: Alembic's entries" {
+    two_revisions
+    sed -i '1a -- migrate:branch_labels accounts' migrations/aaaa00000001_create_account.sql
+    pg_migrate upgrade aaaa 2>/dev/null
+    run -0 --separate-stderr pg_migrate show accounts
+    [ "$output" = "Rev: aaaa00000001 (current)
+Parent: <base>
+Branch names: accounts
+Path: migrations/aaaa00000001_create_account.sql
+Applied: $(q "SELECT applied_at::timestamptz(0) FROM migrate.applied WHERE revision = 'aaaa00000001'")
+
+    create account" ]
+    run -0 --separate-stderr pg_migrate show bbbb
+    [[ "${lines[0]}" == "Rev: bbbb00000001 (head)" ]]
+    [[ "$output" == *"Applied: no"* ]]
+    run -1 --separate-stderr pg_migrate show nope
+    [[ "$stderr" == *'ERROR:'*'"nope"'* ]]
+    run -0 --separate-stderr pg_migrate current -v
+    [[ "${lines[0]}" == "Rev: aaaa00000001 (current)" ]]
+    run -0 --separate-stderr pg_migrate heads --verbose
+    [[ "${lines[0]}" == "Rev: bbbb00000001 (head)" ]]
+    run -0 --separate-stderr pg_migrate heads
+    [ "$output" = "bbbb00000001 (head)" ]
+    run -0 --separate-stderr pg_migrate history -v
+    [ "$(printf '%s\n' "$output" | grep -c '^Rev: ')" = 2 ]
+    [[ "$output" == *"Rev: bbbb00000001 (head)"*"Rev: aaaa00000001"* ]]
+    run -0 --separate-stderr pg_migrate history
+    [ "$output" = "aaaa00000001 -> bbbb00000001 (head), add a column
+<base> -> aaaa00000001 (accounts), create account" ]
+}
+
+@test "graph: DOT and Mermaid from the server" {
+    two_revisions
+    run -0 --separate-stderr pg_migrate graph
+    [ "${lines[0]}" = "digraph migrate {" ]
+    [ "${lines[-1]}" = "}" ]
+    [[ "$output" == *'"bbbb00000001" -> "aaaa00000001";'* ]]
+    run -0 --separate-stderr pg_migrate graph --format mermaid
+    [ "${lines[0]}" = "flowchart BT" ]
+    [[ "$output" == *"bbbb00000001 --> aaaa00000001"* ]]
+    run -1 --separate-stderr pg_migrate graph --format=png
+    [[ "$stderr" == *ERROR:* ]]
+}
+
+@test "branches: each branch point and its children" {
+    init
+    rev aaaa00000001 "" "root" "SELECT 1;" ""
+    rev bbbb00000001 aaaa00000001 "left" "SELECT 1;" ""
+    rev cccc00000001 aaaa00000001 "right" "SELECT 1;" ""
+    sed -i '1a -- migrate:branch_labels right' migrations/cccc00000001_right.sql
+    run -0 --separate-stderr pg_migrate branches
+    [ "$output" = "aaaa00000001 (branchpoint)
+             -> bbbb00000001 (head)
+             -> cccc00000001 (right) (head)" ]
+    run -0 --separate-stderr pg_migrate heads
+    [ "$output" = "bbbb00000001 (head)
+cccc00000001 (right) (head)" ]
+    run -0 --separate-stderr pg_migrate branches -v
+    [ "${lines[1]}" = "             -> bbbb00000001 (head), left" ]
+    run -0 --separate-stderr pg_migrate upgrade heads
+    [ "$(q 'SELECT migrate.current()')" = "bbbb00000001,cccc00000001" ]
+    run -0 --separate-stderr pg_migrate current
+    [ "$output" = "bbbb00000001 (head)
+cccc00000001 (head)" ]
+}
+
+@test "revision: --rev-id, --head base, --branch-label, --depends-on, --splice" {
+    init
+    run -0 --separate-stderr pg_migrate revision -m "First one!" --rev-id first_1
+    [ "$output" = "migrations/first_1_first_one.sql" ]
+    [ "$(cat migrations/first_1_first_one.sql)" = "-- migrate:revision first_1
+-- migrate:parents
+-- migrate:message First one!
+
+-- migrate:upgrade
+
+
+-- migrate:downgrade" ]
+    run -1 --separate-stderr pg_migrate revision -m "again" --rev-id first_1
+    [[ "$stderr" == *"revision first_1 exists: migrations/first_1_first_one.sql"* ]]
+    run -1 --separate-stderr pg_migrate revision -m "bad" --rev-id "no-dash"
+    [[ "$stderr" == *'invalid revision id "no-dash"'* ]]
+    run -1 --separate-stderr pg_migrate revision -m "bad" --branch-label "a b"
+    run -0 --separate-stderr pg_migrate revision -m "other base" --head base --rev-id second \
+        --branch-label side --depends-on first_1
+    grep -qx -- '-- migrate:parents' migrations/second_other_base.sql
+    grep -qx -- '-- migrate:depends_on first_1' migrations/second_other_base.sql
+    grep -qx -- '-- migrate:branch_labels side' migrations/second_other_base.sql
+    run -0 --separate-stderr pg_migrate revision -m "on side" --head second --rev-id third
+    grep -qx -- '-- migrate:parents second' migrations/third_on_side.sql
+    # A label, resolved by the server (the files are synced, then rolled back).
+    run -0 --separate-stderr pg_migrate revision -m "on side again" --head side@head --rev-id fourth
+    grep -qx -- '-- migrate:parents third' migrations/fourth_on_side_again.sql
+    [ "$(q 'SELECT count(*) FROM migrate.revisions')" = 0 ]
+    run -1 --separate-stderr pg_migrate revision -m "x" --head second
+    [[ "$stderr" == *"revision second is not a head: use --splice"* ]]
+    run -0 --separate-stderr pg_migrate revision -m "spliced" --head second --splice --rev-id fifth
+    grep -qx -- '-- migrate:parents second' migrations/fifth_spliced.sql
+    run -1 --separate-stderr pg_migrate revision -m "x" --head nothing_like_it
+    [[ "$stderr" == *"ERROR:"*"nothing_like_it"* ]]
+    # The files work.
+    run -0 --separate-stderr pg_migrate upgrade heads
+    [ "$(q 'SELECT count(*) FROM migrate.applied')" = 5 ]
+}
