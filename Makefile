@@ -7,6 +7,7 @@ OBJS        = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 PG_CPPFLAGS = -I$(srcdir)/src
 
 DATA        = $(wildcard sql/$(EXTENSION)--*.sql)
+SCRIPTS     = bin/pg_migrate
 
 REGRESS     = install session targets errors run
 ISOLATION   = concurrent_upgrade lock_waits
@@ -22,3 +23,10 @@ $(OBJS): src/migrate.h src/compat.h
 ifeq ($(shell test $(VERSION_NUM) -lt 130000 && echo old),old)
 $(error migrate requires PostgreSQL 13 or later; this is $(VERSION))
 endif
+
+# PGXS would remove $(bindir)/bin/pg_migrate on uninstall; remove the
+# installed file itself.
+.PHONY: uninstall-pg_migrate
+uninstall: uninstall-pg_migrate
+uninstall-pg_migrate:
+	rm -f '$(DESTDIR)$(bindir)/pg_migrate'

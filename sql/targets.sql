@@ -58,6 +58,10 @@ SELECT steps('head');
 SELECT migrate.merge(ARRAY['bbbb02', 'cccc02'], 'merge feature', 'cccc99');
 SELECT * FROM migrate.heads();
 SELECT steps('core@head') AS core_head;
+-- One step back from a merge unapplies just the merge; stepping further
+-- back through it is ambiguous.
+SELECT steps('cccc99-1') AS merge_minus_one;
+SELECT steps('cccc99-2') AS merge_minus_two;
 
 -- Apply the networking branch; its dependency comes first.
 SELECT migrate.upgrade('networking@head');
@@ -73,6 +77,8 @@ SELECT migrate.downgrade('-1');
 
 -- A branch's own relative steps.
 SELECT steps('networking@-1', true) AS networking_minus_one;
+
+SELECT steps('cccc99-1', true) AS down_from_merge;
 
 -- Downgrade one branch back to its base; the other branches stay.
 SELECT steps('feature@base', true) AS feature_base;

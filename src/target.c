@@ -283,6 +283,27 @@ position_target(int node)
 	return make_target(MIGRATE_TARGET_REVISIONS, 1, &node);
 }
 
+/*
+ * A relative target.  Stepping back, the last step from a merge point
+ * lands on all of its parents (downgrading just the merge), as Alembic's
+ * "downgrade -1" does; only stepping further back through it is ambiguous.
+ */
+static MigrateTarget *
+relative_target(const MigrateGraph *graph, int start, bool forward, int count,
+				const char *target)
+{
+	int			node;
+
+	if (forward)
+		return position_target(step(graph, start, true, count, target));
+
+	node = step(graph, start, false, count - 1, target);
+	if (node != BEFORE_BASE && graph->revs[node].nparents > 1)
+		return make_target(MIGRATE_TARGET_REVISIONS, graph->revs[node].nparents,
+						   graph->revs[node].parents);
+	return position_target(step(graph, node, false, 1, target));
+}
+
 /* The single head among the descendants of a revision, along parent edges. */
 static int
 head_of(const MigrateGraph *graph, int from, const char *target)
@@ -350,8 +371,8 @@ target_resolve(const MigrateGraph *graph, const char *target)
 
 		if (count < 0)
 			report_invalid_target(target);
-		return position_target(step(graph, current_position(graph, target),
-									target[0] == '+', count, target));
+		return relative_target(graph, current_position(graph, target),
+							   target[0] == '+', count, target);
 	}
 
 	/* NAME@head, NAME@base, NAME@+N, NAME@-N */
@@ -398,7 +419,9 @@ target_resolve(const MigrateGraph *graph, const char *target)
 				from = graph_branch_root(graph, labelled);
 				count--;
 			}
-			return position_target(step(graph, from, forward, count, target));
+			if (count == 0)
+				return position_target(from);
+			return relative_target(graph, from, forward, count, target);
 		}
 		report_invalid_target(target);
 	}
@@ -412,9 +435,8 @@ target_resolve(const MigrateGraph *graph, const char *target)
 
 		if (!is_name(name, strlen(name)) || count < 0)
 			report_invalid_target(target);
-		return position_target(step(graph,
-									target_resolve_revision(graph, name),
-									sign[0] == '+', count, target));
+		return relative_target(graph, target_resolve_revision(graph, name),
+							   sign[0] == '+', count, target);
 	}
 
 	if (!is_name(target, len))

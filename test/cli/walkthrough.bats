@@ -176,11 +176,12 @@ NOTICE:  upgrade $B, $C -> $M (merge B and C)" ]
     [ "${lines[3]}" = "<base> -> $A (branchpoint), create account table" ]
     [ "${#lines[@]}" = 4 ]
 
-    # Back down through the merge: -1 is ambiguous at a merge point (the
-    # server says so), a revision is not.
-    run -1 --separate-stderr pg_migrate downgrade -1
-    [[ "$stderr" == *'ERROR:  relative target "-1" is ambiguous'* ]]
-    run -0 --separate-stderr pg_migrate downgrade "$B"
+    # Back down through the merge: -1 unapplies just the merge (as in
+    # Alembic), leaving both branches applied; -2 would step through the
+    # merge point, which is ambiguous.
+    run -1 --separate-stderr pg_migrate downgrade -2
+    [[ "$stderr" == *'ERROR:  relative target "-2" is ambiguous'* ]]
+    run -0 --separate-stderr pg_migrate downgrade -1
     [ "$stderr" = "NOTICE:  downgrade $M -> $B, $C (merge B and C)" ]
     [ "$(q 'SELECT migrate.current()')" = "$(printf '%s\n' "$B" "$C" | LC_ALL=C sort | paste -sd,)" ]
 }
