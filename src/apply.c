@@ -127,6 +127,60 @@ statement_tables(Node *node)
 }
 
 /*
+ * Run fn(arg) in a subtransaction.  On success it is committed and NULL
+ * returned; on error it is rolled back and the error returned, for the
+ * caller to act on and usually raise again with ReThrowError().
+ */
+ErrorData *
+apply_in_subtransaction(void (*fn) (void *arg), void *arg)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	ErrorData  *volatile edata = NULL;	/* set in PG_CATCH, read after */
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcxt);
+	PG_TRY();
+	{
+		fn(arg);
+		ReleaseCurrentSubTransaction();
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(oldcxt);
+	CurrentResourceOwner = oldowner;
+	return edata;
+}
+
+typedef struct StatementAttempt
+{
+	const ScriptStatement *stmt;
+	const char *lock_timeout;
+} StatementAttempt;
+
+/* One attempt at a statement, under migrate.ddl_lock_timeout. */
+static void
+attempt_statement(void *arg)
+{
+	StatementAttempt *try = (StatementAttempt *) arg;
+	int			rc;
+
+	/* Reverted with the subtransaction, whatever happens. */
+	(void) set_config_option("lock_timeout", try->lock_timeout, PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0, false);
+	rc = SPI_execute(try->stmt->text, false, 0);
+	if (rc < 0)
+		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
+	SPI_freetuptable(SPI_tuptable);
+}
+
+/*
  * Run one statement.  With migrate.ddl_lock_timeout set, the statement runs
  * under that lock_timeout inside a subtransaction; when it times out
  * waiting for a lock it is rolled back to that savepoint and, after a
@@ -152,53 +206,14 @@ run_statement(const MigrateRevision *rev, const ScriptStatement *stmt,
 	snprintf(timeout, sizeof(timeout), "%d", migrate_ddl_lock_timeout);
 	for (int attempt = 0;; attempt++)
 	{
-		MemoryContext oldcxt = CurrentMemoryContext;
-		ResourceOwner oldowner = CurrentResourceOwner;
-		bool		timed_out = false;
+		StatementAttempt try = {stmt, timeout};
+		ErrorData  *edata = apply_in_subtransaction(attempt_statement, &try);
 
-		BeginInternalSubTransaction(NULL);
-		MemoryContextSwitchTo(oldcxt);
-		PG_TRY();
-		{
-			int			rc;
-
-			/* Reverted with the subtransaction, whatever happens. */
-			(void) set_config_option("lock_timeout", timeout, PGC_USERSET,
-									 PGC_S_SESSION, GUC_ACTION_LOCAL, true,
-									 0, false);
-			rc = SPI_execute(stmt->text, false, 0);
-			if (rc < 0)
-				elog(ERROR, "SPI_execute failed: %s",
-					 SPI_result_code_string(rc));
-			SPI_freetuptable(SPI_tuptable);
-			ReleaseCurrentSubTransaction();
-			MemoryContextSwitchTo(oldcxt);
-			CurrentResourceOwner = oldowner;
-		}
-		PG_CATCH();
-		{
-			ErrorData  *edata;
-
-			/*
-			 * Unwind our own subtransaction in every case, so that a caller
-			 * with a subtransaction of its own (migrate.run()) finds it
-			 * innermost again.
-			 */
-			MemoryContextSwitchTo(oldcxt);
-			edata = CopyErrorData();
-			FlushErrorState();
-			RollbackAndReleaseCurrentSubTransaction();
-			MemoryContextSwitchTo(oldcxt);
-			CurrentResourceOwner = oldowner;
-			if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE)
-				ReThrowError(edata);
-			FreeErrorData(edata);
-			timed_out = true;
-		}
-		PG_END_TRY();
-
-		if (!timed_out)
+		if (edata == NULL)
 			return;
+		if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE)
+			ReThrowError(edata);
+		FreeErrorData(edata);
 
 		if (attempt >= migrate_ddl_lock_retries)
 		{

@@ -727,41 +727,36 @@ migrate_stamp(PG_FUNCTION_ARGS)
  * the step is rolled back, the failure is recorded in migrate.log and
  * committed, and the original error is raised again.
  */
+typedef struct OneStep
+{
+	MigrateGraph *graph;
+	MigrateSteps steps;
+	MigrateDirection direction;
+} OneStep;
+
+static void
+apply_one_step(void *arg)
+{
+	OneStep    *one = (OneStep *) arg;
+
+	apply_steps(one->graph, &one->steps, one->direction);
+}
+
 static void
 run_one_step(MigrateGraph *graph, int rev, MigrateDirection direction)
 {
-	MemoryContext oldcxt = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
 	TimestampTz started = GetCurrentTimestamp();
-	MigrateSteps one = {1, &rev};
+	OneStep		one = {graph, {1, &rev}, direction};
+	ErrorData  *edata = apply_in_subtransaction(apply_one_step, &one);
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcxt);
-	PG_TRY();
+	if (edata != NULL)
 	{
-		apply_steps(graph, &one, direction);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(oldcxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcxt);
-		CurrentResourceOwner = oldowner;
-
 		catalog_log_failure(direction == MIGRATE_UP ? "upgrade" : "downgrade",
 							graph->revs[rev].id, direction, started,
 							GetCurrentTimestamp(), edata);
 		SPI_commit();
 		ReThrowError(edata);
 	}
-	PG_END_TRY();
 }
 
 /*

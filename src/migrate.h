@@ -214,6 +214,7 @@ extern bool catalog_writing;
 
 /* apply.c: running scripts */
 extern bool apply_in_progress;
+extern ErrorData *apply_in_subtransaction(void (*fn) (void *arg), void *arg);
 extern void apply_steps(const MigrateGraph *graph, const MigrateSteps *steps,
 						MigrateDirection direction);
 extern void stamp_steps(const MigrateGraph *graph, const MigrateSteps *steps,
