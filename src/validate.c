@@ -63,16 +63,26 @@ validate_id(const char *id, const char *what)
 				errdetail("head, heads and base are target keywords."));
 }
 
-/* The 1-based line of a 0-based byte offset. */
+/*
+ * The 1-based line of a 0-based byte offset, counting on from an earlier
+ * offset whose line is known, so that numbering every statement of a big
+ * script stays linear.
+ */
 static int
-line_at_offset(const char *script, int offset)
+line_after(const char *script, int from, int from_line, int offset)
 {
-	int			line = 1;
+	int			line = from_line;
 
-	for (int i = 0; i < offset && script[i]; i++)
+	for (int i = from; i < offset && script[i]; i++)
 		if (script[i] == '\n')
 			line++;
 	return line;
+}
+
+static int
+line_at_offset(const char *script, int offset)
+{
+	return line_after(script, 0, 1, offset);
 }
 
 /* The byte offset of a 1-based character position (error cursors count characters). */
@@ -173,6 +183,8 @@ script_split(const char *script, const char *rev_id,
 	List	   *result = NIL;
 	ListCell   *lc;
 	int			number = 0;
+	int			last_start = 0;
+	int			last_line = 1;
 
 	ctx.script = script;
 	ctx.rev_id = rev_id;
@@ -196,7 +208,9 @@ script_split(const char *script, const char *rev_id,
 			: (int) strlen(script);
 
 		stmt->number = ++number;
-		stmt->line = line_at_offset(script, start);
+		stmt->line = line_after(script, last_start, last_line, start);
+		last_start = start;
+		last_line = stmt->line;
 		stmt->text = pnstrdup(script + start, Max(end - start, 0));
 		stmt->location = start;
 		stmt->raw = rawstmt;
