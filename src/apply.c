@@ -164,20 +164,33 @@ typedef struct StatementAttempt
 	const char *lock_timeout;
 } StatementAttempt;
 
+/*
+ * Run one statement of a script.  SPI leaves its own procedure context
+ * current after a call; switching back keeps what follows in the step's
+ * context, which is reset after each revision.
+ */
+static void
+execute_statement(const ScriptStatement *stmt)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	int			rc = SPI_execute(stmt->text, false, 0);
+
+	MemoryContextSwitchTo(cxt);
+	if (rc < 0)
+		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
+	SPI_freetuptable(SPI_tuptable);
+}
+
 /* One attempt at a statement, under migrate.ddl_lock_timeout. */
 static void
 attempt_statement(void *arg)
 {
 	StatementAttempt *try = (StatementAttempt *) arg;
-	int			rc;
 
 	/* Reverted with the subtransaction, whatever happens. */
 	(void) set_config_option("lock_timeout", try->lock_timeout, PGC_USERSET,
 							 PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0, false);
-	rc = SPI_execute(try->stmt->text, false, 0);
-	if (rc < 0)
-		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
-	SPI_freetuptable(SPI_tuptable);
+	execute_statement(try->stmt);
 }
 
 /*
@@ -195,11 +208,7 @@ run_statement(const MigrateRevision *rev, const ScriptStatement *stmt,
 
 	if (migrate_ddl_lock_timeout <= 0)
 	{
-		int			rc = SPI_execute(stmt->text, false, 0);
-
-		if (rc < 0)
-			elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
-		SPI_freetuptable(SPI_tuptable);
+		execute_statement(stmt);
 		return;
 	}
 
@@ -285,6 +294,7 @@ run_script(const MigrateRevision *rev, const char *script,
 static void
 create_restore_point(const MigrateRevision *rev, MigrateDirection direction)
 {
+	MemoryContext cxt = CurrentMemoryContext;
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		values[1];
 	int			rc;
@@ -295,6 +305,7 @@ create_restore_point(const MigrateRevision *rev, MigrateDirection direction)
 	values[0] = CStringGetTextDatum(name);
 	rc = SPI_execute_with_args("SELECT pg_catalog.pg_create_restore_point($1)",
 							   1, argtypes, values, NULL, false, 1);
+	MemoryContextSwitchTo(cxt);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_with_args failed: %s",
 			 SPI_result_code_string(rc));

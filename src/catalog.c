@@ -255,17 +255,21 @@ query_plan(CatalogQuery *query)
 /*
  * Run a catalog query as the owner.  "nulls" follows SPI: ' ' not null,
  * 'n' null; NULL for none.  Results stay in SPI_tuptable until the next
- * query; callers copy what they keep and call SPI_freetuptable().
+ * query; callers copy what they keep and call SPI_freetuptable().  The
+ * caller's memory context stays current (SPI would leave its own), so that
+ * what callers copy dies with their context.
  */
 static uint64
 run_query(CatalogQuery *query, Datum *values, const char *nulls,
 		  bool read_only, long count)
 {
+	MemoryContext cxt = CurrentMemoryContext;
 	SavedUser	saved;
 	int			rc;
 
 	become_owner(&saved);
 	rc = SPI_execute_plan(query_plan(query), values, nulls, read_only, count);
+	MemoryContextSwitchTo(cxt);
 	restore_user(&saved);
 	if (rc < 0)
 		elog(ERROR, "SPI_execute_plan failed for \"%s\": %s",
@@ -458,6 +462,7 @@ catalog_lock(void)
 
 	if (IsolationUsesXactSnapshot())
 	{
+		MemoryContext cxt = CurrentMemoryContext;
 		SavedUser	saved;
 		int			rc;
 		int64		latest;
@@ -466,6 +471,7 @@ catalog_lock(void)
 		rc = SPI_execute_snapshot(query_plan(&q_read_state), NULL, NULL,
 								  GetLatestSnapshot(), InvalidSnapshot,
 								  true, false, 1);
+		MemoryContextSwitchTo(cxt);
 		restore_user(&saved);
 		if (rc != SPI_OK_SELECT || SPI_processed != 1)
 			elog(ERROR, "could not read migrate.state: %s",

@@ -775,6 +775,7 @@ migrate_run(PG_FUNCTION_ARGS)
 	bool		downgrade;
 	MigrateDirection direction;
 	MemoryContext runcxt;
+	MemoryContext stepcxt;
 	MigrateGraph *graph = NULL;
 	MigrateSteps *steps = NULL;
 	int			next = 0;
@@ -797,13 +798,21 @@ migrate_run(PG_FUNCTION_ARGS)
 	if (SPI_connect_ext(SPI_OPT_NONATOMIC) != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect_ext failed");
 
-	/* Lives across the commits, in the procedure's SPI memory. */
+	/*
+	 * Both live across the commits, in the procedure's SPI memory: runcxt
+	 * holds the graph and the plan, stepcxt what each revision needs and is
+	 * reset after it, so that memory does not grow with the revisions.
+	 */
 	runcxt = AllocSetContextCreate(CurrentMemoryContext, "migrate run",
 								   ALLOCSET_DEFAULT_SIZES);
+	stepcxt = AllocSetContextCreate(CurrentMemoryContext, "migrate run step",
+									ALLOCSET_DEFAULT_SIZES);
+	MemoryContextSwitchTo(stepcxt);
 	for (;;)
 	{
 		int64		changes;
 
+		MemoryContextReset(stepcxt);
 		prevent_state_change("run");
 		changes = catalog_lock();
 		if (graph == NULL || changes != expected)
@@ -836,7 +845,7 @@ migrate_run(PG_FUNCTION_ARGS)
 		SPI_commit();
 	}
 
-	MemoryContextDelete(runcxt);
+	/* SPI_finish() deletes both, and returns to the caller's context. */
 	SPI_finish();
 	PG_RETURN_VOID();
 }

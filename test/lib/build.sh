@@ -13,6 +13,7 @@
 #           - pgtap:      the pgTAP extension and pg_prove
 #           - bats:       the bats command
 #           - shellcheck: the shellcheck command
+#           - valgrind:   the valgrind command
 #
 #     build_extension
 #         make clean; make (warnings are errors); make install (as root, or
@@ -85,6 +86,9 @@ _build_missing() {
                 ;;
             shellcheck)
                 command -v shellcheck >/dev/null 2>&1 || printf 'shellcheck\tshellcheck\n'
+                ;;
+            valgrind)
+                command -v valgrind >/dev/null 2>&1 || printf 'valgrind\tvalgrind\n'
                 ;;
             *)
                 _build_err "internal error: unknown need '$need'"

@@ -34,6 +34,10 @@
 # cluster_start failed half-way, and it only acts in the shell that called
 # cluster_start (not in subshells or in child scripts that source this file).
 #
+# CLUSTER_POSTGRES, if set, is the program pg_ctl starts instead of the
+# installation's postgres (pg_ctl -p): a wrapper that runs the server under
+# valgrind, for example.  It must be executable by the cluster's OS user.
+#
 # PG_CONFIG selects the PostgreSQL installation; if it is unset,
 # /usr/lib/postgresql/15/bin/pg_config is used when it exists, else the
 # pg_config on PATH.
@@ -235,8 +239,10 @@ cluster_start() {
         fi
         chmod 0600 "$conf"
 
+        local -a server=()
+        [[ -z "${CLUSTER_POSTGRES:-}" ]] || server=(-p "$CLUSTER_POSTGRES")
         if _cluster_as_owner_to "$tmp/pg_ctl.out" "$bindir/pg_ctl" -D "$CLUSTER_DATA" \
-                -l "$CLUSTER_LOG" -w -t 120 start; then
+                ${server[@]+"${server[@]}"} -l "$CLUSTER_LOG" -w -t 120 start; then
             export PGHOST="$tmp" PGPORT="$port" PGUSER=postgres PGDATABASE=postgres
             # These would send libpq somewhere else.
             unset PGHOSTADDR PGSERVICE PGSERVICEFILE
