@@ -30,6 +30,7 @@
 #include "storage/latch.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
@@ -50,6 +51,7 @@ typedef struct SavedUser
 {
 	Oid			userid;
 	int			sec_context;
+	int			guc_level;
 } SavedUser;
 
 typedef struct CatalogQuery
@@ -203,8 +205,12 @@ catalog_owner(void)
 }
 
 /*
- * Switch to the catalog's owner for one query.  On error, transaction or
- * subtransaction abort restores the caller's user id.
+ * Switch to the catalog's owner, with search_path fixed to pg_catalog and
+ * pg_temp last, for one query.  The queries qualify every name anyway; the
+ * fixed path also means the saved plans, prepared under it, are never
+ * planned again because the caller's search_path differs.  On error,
+ * transaction or subtransaction abort restores the caller's user id and
+ * settings.
  */
 static void
 become_owner(SavedUser *saved)
@@ -214,11 +220,16 @@ become_owner(SavedUser *saved)
 						   saved->sec_context |
 						   SECURITY_LOCAL_USERID_CHANGE |
 						   SECURITY_RESTRICTED_OPERATION);
+	saved->guc_level = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp",
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
 }
 
 static void
 restore_user(const SavedUser *saved)
 {
+	AtEOXact_GUC(true, saved->guc_level);
 	SetUserIdAndSecContext(saved->userid, saved->sec_context);
 }
 

@@ -44,8 +44,7 @@ fail() {
 
 # wait_ready: until the server accepts connections again (crash recovery).
 wait_ready() {
-  local i
-  for i in $(seq 1 600); do
+  for _ in $(seq 1 600); do
     if "$bindir/psql" -X -At -d postgres -c 'SELECT 1' >/dev/null 2>&1; then
       return 0
     fi
@@ -117,8 +116,7 @@ start_victim() {
   PGAPPNAME=migrate_crash_victim "${psql[@]}" -o /dev/null \
     -c 'SET client_min_messages = warning' -c "$1" >/dev/null 2>&1 &
   victim=$!
-  local i
-  for i in $(seq 1 200); do
+  for _ in $(seq 1 200); do
     pid=$("${psql[@]}" -c "SELECT pid FROM pg_stat_activity
                            WHERE application_name = 'migrate_crash_victim' AND state = 'active'")
     [[ -n "$pid" ]] && return 0

@@ -47,8 +47,7 @@ start_blocker() {
     -c 'BEGIN' -c 'SELECT count(*) FROM busy' -c 'SELECT pg_sleep(30)' -c 'COMMIT' \
     >/dev/null 2>&1 &
   blocker=$!
-  local i
-  for i in $(seq 1 300); do
+  for _ in $(seq 1 300); do
     [[ $("${psql[@]}" -c "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid)
                           WHERE a.application_name = 'migrate_blocker'
                             AND l.relation = 'busy'::regclass AND l.granted") == 1 ]] && return 0

@@ -14,10 +14,9 @@ psql=(psql -X -q -At -v ON_ERROR_STOP=1 -d "$db")
 trap 'dropdb --if-exists "$db" >/dev/null 2>&1 || true' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 
-setup() {
-  dropdb --if-exists "$db" >/dev/null 2>&1
-  createdb "$db"
-  "${psql[@]}" -o /dev/null <<SQL
+dropdb --if-exists "$db" >/dev/null 2>&1
+createdb "$db"
+"${psql[@]}" -o /dev/null <<SQL
 SET client_min_messages = warning;
 CREATE EXTENSION migrate;
 CREATE TABLE counter (step int PRIMARY KEY);
@@ -32,7 +31,6 @@ SELECT migrate.revision(
   CASE WHEN g = 1 THEN '{}'::text[] ELSE ARRAY['m' || (g - 1)] END)
 FROM generate_series(1, $revisions) g;
 SQL
-}
 
 # check WHAT: the counters show every step ran; the memory did not grow.
 check() {
@@ -47,10 +45,10 @@ check() {
   (( growth <= 1024 * 1024 )) || fail "$1: the backend's memory grew by $(( growth / 1024 )) kB over $(( revisions - 1000 )) steps"
 }
 
-setup
 "${psql[@]}" -o /dev/null -c 'SET client_min_messages = warning' -c "SELECT migrate.upgrade('head')"
 check "upgrade('head')"
 
-setup
+"${psql[@]}" -o /dev/null -c 'SET client_min_messages = warning' -c "SELECT migrate.downgrade('base')" \
+  -c 'TRUNCATE memory'
 "${psql[@]}" -o /dev/null -c 'SET client_min_messages = warning' -c "CALL migrate.run('head')"
 check "run('head')"

@@ -61,9 +61,9 @@ replica=(psql -X -q -At -v ON_ERROR_STOP=1 -h "$PGHOST" -p "$port2" -d "$db")
 
 # wait_replayed: until the standby has replayed everything the primary wrote.
 wait_replayed() {
-  local lsn i
+  local lsn
   lsn=$("${primary[@]}" -c 'SELECT pg_current_wal_insert_lsn()')
-  for i in $(seq 1 300); do
+  for _ in $(seq 1 300); do
     if [[ $("${replica[@]}" -c "SELECT pg_last_wal_replay_lsn() >= '$lsn'::pg_lsn") == t ]]; then
       return 0
     fi
