@@ -13,7 +13,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;   -- harmless when present
 CREATE EXTENSION migrate;
 SET migrate.report_timing = off;
-SELECT plan(111);
+SELECT plan(116);
 
 CREATE ROLE regress_migrate_app;
 CREATE ROLE regress_migrate_deployer;
@@ -52,6 +52,13 @@ SELECT ok(NOT has_table_privilege('public', 'migrate.log', 'SELECT, INSERT, UPDA
 SELECT ok(NOT has_table_privilege('public', 'migrate.history', 'SELECT'),
     'PUBLIC cannot read migrate.history');
 SELECT ok(has_schema_privilege('public', 'migrate', 'USAGE'), 'PUBLIC may use schema migrate');
+SELECT is_empty($$SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
+                   JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_proc'::regclass AND d.objid = p.oid
+                  WHERE d.refclassid = 'pg_catalog.pg_extension'::regclass
+                    AND d.refobjid = (SELECT oid FROM pg_catalog.pg_extension WHERE extname = 'migrate')
+                    AND p.prosecdef
+                    AND NOT coalesce(p.proconfig @> ARRAY['search_path=pg_catalog, pg_temp'], false)$$,
+    'every SECURITY DEFINER function of the extension has search_path fixed (there are none)');
 SELECT ok(NOT has_schema_privilege('public', 'migrate', 'CREATE'), 'PUBLIC may not create in schema migrate');
 
 SELECT function_privs_are('migrate', 'current', ARRAY[]::name[], 'public', ARRAY['EXECUTE'],
@@ -186,6 +193,16 @@ SELECT is(migrate.revision('SET ROLE regress_migrate_app', 'SELECT 1', 'escalate
     'sec_setrole', 'the deployer can register a script changing role');
 SELECT throws_ok($$SELECT migrate.upgrade('sec_setrole')$$, '42501', 'permission denied to set role "regress_migrate_app"',
     'a script cannot take a role the deployer does not have');
+SELECT is(migrate.revision('CREATE ROLE regress_migrate_sneaky SUPERUSER', 'SELECT 1', 'needs superuser',
+        'sec_super', '{}'),
+    'sec_super', 'the deployer can register a script that needs superuser');
+SELECT throws_ok($$SELECT migrate.upgrade('sec_super')$$, '42501', 'must be superuser to create superusers',
+    'a script that needs superuser fails for the deployer');
+SELECT is(migrate.revision($$SELECT pg_catalog.pg_read_file('postgresql.conf')$$, 'SELECT 1',
+        'reads a server file', 'sec_file', '{}'),
+    'sec_file', 'the deployer can register a script reading a server file');
+SELECT throws_ok($$SELECT migrate.upgrade('sec_file')$$, '42501', 'permission denied for function pg_read_file',
+    'a script cannot read server files the deployer cannot read');
 SELECT is(migrate.downgrade('sec2'), 'sec2', 'the deployer can downgrade');
 SELECT is(migrate.stamp('sec_dep'), 'sec_dep', 'the deployer can stamp');
 SELECT is(migrate.revision('SELECT 1', 'SELECT 1', 'harmless', 'sec_ok', '{}'), 'sec_ok', 'register sec_ok');
@@ -193,7 +210,8 @@ SELECT is(migrate.merge(ARRAY['sec_dep', 'sec_ok'], 'deployer merge', 'sec_merge
     'the deployer can merge');
 RESET SESSION AUTHORIZATION;
 SELECT hasnt_table('regress_migrate_deploy', 'dep_t', 'the deployer''s downgrade ran');
-SELECT is((SELECT count(*) FROM migrate.applied WHERE revision IN ('sec_locked', 'sec_peek', 'sec_wipe', 'sec_setrole')),
+SELECT is((SELECT count(*) FROM migrate.applied
+            WHERE revision IN ('sec_locked', 'sec_peek', 'sec_wipe', 'sec_setrole', 'sec_super', 'sec_file')),
     0::bigint, 'none of the refused scripts is applied');
 SELECT is((SELECT count(*) FROM migrate.applied), 3::bigint, 'the applied state is intact (sec1, sec2, sec_dep)');
 
@@ -278,7 +296,7 @@ SELECT is(:'h_up'::text, 'sec_evil', 'hostile path: upgrade() works and returns 
 SELECT is(:'h_current'::text, 'sec_evil', 'hostile path: current() is right');
 SELECT is(:'h_isapp_after'::text, 'true', 'hostile path: is_applied() after the upgrade is true');
 SELECT is(:'h_isapp_evil2'::text, 'false', 'hostile path: is_applied() of an unapplied revision is false');
-SELECT is(:'h_heads'::text, 'sec_locked,sec_peek,sec_wipe,sec_setrole,sec_evil2', 'hostile path: heads() is right');
+SELECT is(:'h_heads'::text, 'sec_locked,sec_peek,sec_wipe,sec_setrole,sec_super,sec_file,sec_evil2', 'hostile path: heads() is right');
 SELECT is(:'h_require_ok'::text, '', 'hostile path: require() of an applied revision passes');
 SELECT is(:'h_require_nosuch'::text, 'ERROR 55000: revision "nosuch" is not applied',
     'hostile path: require() of an unknown revision fails');
@@ -326,7 +344,7 @@ SELECT is(:'a_nosuch'::text, 'false', 'application role, hostile path: is_applie
 SELECT is(:'a_evil'::text, 'true', 'application role, hostile path: is_applied(applied)');
 SELECT is(:'a_require'::text, 'ERROR 55000: revision "sec_evil2" is not applied',
     'application role, hostile path: require() of an unapplied revision');
-SELECT is(:'a_heads'::text, 'sec_locked,sec_peek,sec_wipe,sec_setrole,sec_evil2', 'application role, hostile path: heads()');
+SELECT is(:'a_heads'::text, 'sec_locked,sec_peek,sec_wipe,sec_setrole,sec_super,sec_file,sec_evil2', 'application role, hostile path: heads()');
 SELECT is(:'a_upgrade'::text, 'ERROR 42501: permission denied for function upgrade',
     'application role, hostile path: upgrade() is still refused');
 SELECT is_empty($$SELECT * FROM regress_evil.calls$$,
