@@ -11,6 +11,7 @@
 #           - build:      make, gcc, pg_config and server headers of PG 15
 #           - server:     the PG 15 server binaries and psql
 #           - pgtap:      the pgTAP extension and pg_prove
+#           - cron:       the pg_cron extension
 #           - bats:       the bats command
 #           - shellcheck: the shellcheck command
 #           - valgrind:   the valgrind command
@@ -80,6 +81,10 @@ _build_missing() {
                     printf 'postgresql-15-pgtap\t%s\n' "$(_build_pg_path sharedir)/extension/pgtap.control"
                 command -v pg_prove >/dev/null 2>&1 ||
                     printf 'libtap-parser-sourcehandler-pgtap-perl\tpg_prove\n'
+                ;;
+            cron)
+                [[ -f "$(_build_pg_path sharedir)/extension/pg_cron.control" ]] ||
+                    printf 'postgresql-15-cron\t%s\n' "$(_build_pg_path sharedir)/extension/pg_cron.control"
                 ;;
             bats)
                 command -v bats >/dev/null 2>&1 || printf 'bats\tbats\n'
