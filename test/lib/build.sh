@@ -12,6 +12,9 @@
 #           - server:     the PG 15 server binaries and psql
 #           - pgtap:      the pgTAP extension and pg_prove
 #           - cron:       the pg_cron extension
+#           - python:     Debian's python3 with pytest, FastAPI, SQLAlchemy,
+#                         psycopg2, httpx and Alembic (the example
+#                         application's tests and the Alembic comparison)
 #           - bats:       the bats command
 #           - shellcheck: the shellcheck command
 #           - valgrind:   the valgrind command
@@ -29,6 +32,11 @@ fi
 
 PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 export PG_CONFIG
+
+# Debian's interpreter, whatever python3 comes first on PATH: the Python
+# dependencies are Debian packages.
+BUILD_PYTHON=/usr/bin/python3
+export BUILD_PYTHON
 
 BUILD_PG_CFLAGS="-Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare"
 
@@ -85,6 +93,17 @@ _build_missing() {
             cron)
                 [[ -f "$(_build_pg_path sharedir)/extension/pg_cron.control" ]] ||
                     printf 'postgresql-15-cron\t%s\n' "$(_build_pg_path sharedir)/extension/pg_cron.control"
+                ;;
+            python)
+                local module package
+                for module in pytest:python3-pytest fastapi:python3-fastapi \
+                        sqlalchemy:python3-sqlalchemy psycopg2:python3-psycopg2 \
+                        httpx:python3-httpx alembic:python3-alembic; do
+                    package=${module#*:}
+                    module=${module%%:*}
+                    "$BUILD_PYTHON" -c "import $module" >/dev/null 2>&1 ||
+                        printf '%s\t%s\n' "$package" "$BUILD_PYTHON: module $module"
+                done
                 ;;
             bats)
                 command -v bats >/dev/null 2>&1 || printf 'bats\tbats\n'

@@ -1,0 +1,141 @@
+"""Tests of the example application against a real database (test/run's
+throwaway cluster, through the PG* variables): at head it serves; behind,
+it refuses to start and says what to run; after "pg_migrate upgrade head"
+it starts; ahead of its code, it is accepted; and a pooled connection
+opened after the database went back is refused.
+"""
+
+import logging
+import os
+import shutil
+import subprocess
+import uuid
+from pathlib import Path
+
+import psycopg2
+import pytest
+from fastapi.testclient import TestClient
+
+import app as shop
+
+HERE = Path(__file__).resolve().parent
+PG_MIGRATE = os.environ.get("PG_MIGRATE", str(HERE.parent.parent / "bin" / "pg_migrate"))
+FIRST, SECOND = "3c1e9a7b2f10", "8d2f4b6a1c93"
+
+
+def admin():
+    connection = psycopg2.connect(dbname="postgres")
+    connection.autocommit = True
+    return connection
+
+
+@pytest.fixture
+def database():
+    """A new empty database; yields (libpq URL, SQLAlchemy URL)."""
+    name = "fastapi_" + uuid.uuid4().hex[:12]
+    connection = admin()
+    with connection.cursor() as cursor:
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    connection.close()
+    host = os.environ.get("PGHOST", "/var/run/postgresql")
+    port = os.environ.get("PGPORT", "5432")
+    user = os.environ.get("PGUSER", "postgres")
+    query = f"host={host}&port={port}&user={user}"
+    yield f"postgresql:///{name}?{query}", f"postgresql+psycopg2:///{name}?{query}"
+    connection = admin()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+                       (name,))
+        cursor.execute(f'DROP DATABASE "{name}"')
+    connection.close()
+
+
+def pg_migrate(url, *args, migrations=HERE / "migrations"):
+    result = subprocess.run([PG_MIGRATE, "-d", url, "--dir", str(migrations), *args],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_at_head_serves_crud(database):
+    url, sa_url = database
+    pg_migrate(url, "init")
+    pg_migrate(url, "upgrade", "head")
+    with TestClient(shop.create_app(sa_url)) as client:
+        created = client.post("/users", json={"name": "ann", "email": "ann@example.com"})
+        assert created.status_code == 201, created.text
+        user = created.json()
+        assert user["name"] == "ann" and user["created_at"]
+        assert client.get(f"/users/{user['id']}").json()["email"] == "ann@example.com"
+        assert client.post("/users", json={"name": "bob", "email": "ann@example.com"}).status_code == 409
+        updated = client.put(f"/users/{user['id']}", json={"name": "Ann", "email": "ann@example.org"})
+        assert updated.json()["email"] == "ann@example.org"
+        assert [u["name"] for u in client.get("/users").json()] == ["Ann"]
+        assert client.delete(f"/users/{user['id']}").status_code == 204
+        assert client.get(f"/users/{user['id']}").status_code == 404
+
+
+def test_behind_refuses_to_start_then_upgrade_starts(database, caplog):
+    url, sa_url = database
+    pg_migrate(url, "init")
+    pg_migrate(url, "upgrade", FIRST)
+    with caplog.at_level(logging.ERROR, logger="shop"):
+        with pytest.raises(shop.DatabaseBehind):
+            with TestClient(shop.create_app(sa_url)):
+                pass
+    line = caplog.text
+    assert "refusing to start" in line
+    assert f'revision "{SECOND}" is not applied' in line
+    assert f"The database is at {FIRST} and is 1 revision behind: {SECOND}" in line
+    assert "pg_migrate upgrade head" in line
+
+    pg_migrate(url, "upgrade", "head")
+    with TestClient(shop.create_app(sa_url)) as client:
+        assert client.post("/users", json={"name": "cy", "email": "cy@example.com"}).status_code == 201
+
+
+def test_database_without_migrate_refuses_to_start(database, caplog):
+    _url, sa_url = database
+    with caplog.at_level(logging.ERROR, logger="shop"):
+        with pytest.raises(shop.DatabaseBehind):
+            with TestClient(shop.create_app(sa_url)):
+                pass
+    assert "pg_migrate upgrade head" in caplog.text
+
+
+def test_ahead_is_accepted(database, tmp_path):
+    url, sa_url = database
+    migrations = tmp_path / "migrations"
+    shutil.copytree(HERE / "migrations", migrations)
+    # A newer release added a nullable column: this code does not know it
+    # and need not.
+    (migrations / "c4d1e2f3a5b6_add_users_nickname.sql").write_text(
+        "-- migrate:revision c4d1e2f3a5b6\n"
+        f"-- migrate:parents {SECOND}\n"
+        "-- migrate:message add users.nickname\n\n"
+        "-- migrate:upgrade\nALTER TABLE users ADD COLUMN nickname text;\n\n"
+        "-- migrate:downgrade\nALTER TABLE users DROP COLUMN nickname;\n")
+    pg_migrate(url, "init", migrations=migrations)
+    pg_migrate(url, "upgrade", "head", migrations=migrations)
+    assert pg_migrate(url, "current", migrations=migrations).split()[0] == "c4d1e2f3a5b6"
+    with TestClient(shop.create_app(sa_url)) as client:
+        assert client.post("/users", json={"name": "di", "email": "di@example.com"}).status_code == 201
+        assert len(client.get("/users").json()) == 1
+
+
+def test_each_new_pooled_connection_checks(database, caplog):
+    url, sa_url = database
+    pg_migrate(url, "init")
+    pg_migrate(url, "upgrade", "head")
+    application = shop.create_app(sa_url)
+    with TestClient(application) as client:
+        assert client.get("/users").status_code == 200
+        # Someone takes the database back while the application runs; the
+        # connections it opens from now on are refused.
+        pg_migrate(url, "downgrade", FIRST)
+        application.state.engine.dispose()
+        with caplog.at_level(logging.ERROR, logger="shop"):
+            response = client.get("/users")
+        assert response.status_code == 503
+        assert f'revision "{SECOND}" is not applied' in response.json()["detail"]
+        assert "refusing to serve" in caplog.text
