@@ -327,12 +327,67 @@ head_of(const MigrateGraph *graph, int from, const char *target)
 	return heads[0];
 }
 
+/*
+ * "a,b": every revision each part names, as migrate.current() lists the
+ * applied heads, so that stamp(current()) on one database sets the same
+ * state on another.  Each part is a target that names revisions.
+ */
+static MigrateTarget *
+list_target(const MigrateGraph *graph, const char *target)
+{
+	char	   *copy = pstrdup(target);
+	int		   *revs = palloc(sizeof(int) * Max(graph->nrevs, 1));
+	bool	   *listed = palloc0(sizeof(bool) * Max(graph->nrevs, 1));
+	int			nrevs = 0;
+	char	   *part = copy;
+
+	for (;;)
+	{
+		char	   *comma = strchr(part, ',');
+		char	   *end;
+		MigrateTarget *one;
+
+		if (comma)
+			*comma = '\0';
+		while (*part == ' ')
+			part++;
+		end = part + strlen(part);
+		while (end > part && end[-1] == ' ')
+			*--end = '\0';
+		if (*part == '\0')
+			ereport(ERROR,
+					errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					errmsg("invalid target \"%s\"", target),
+					errdetail("A list of targets has a revision between each pair of commas."));
+		one = target_resolve(graph, part);
+		if (one->kind != MIGRATE_TARGET_REVISIONS)
+			ereport(ERROR,
+					errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					errmsg("invalid target \"%s\"", target),
+					errdetail("In a list of targets, \"%s\" names no revision.", part),
+					errhint("List revisions only, as migrate.current() does."));
+		for (int i = 0; i < one->nrevs; i++)
+			if (!listed[one->revs[i]])
+			{
+				listed[one->revs[i]] = true;
+				revs[nrevs++] = one->revs[i];
+			}
+		if (comma == NULL)
+			break;
+		part = comma + 1;
+	}
+	return make_target(MIGRATE_TARGET_REVISIONS, nrevs, revs);
+}
+
 MigrateTarget *
 target_resolve(const MigrateGraph *graph, const char *target)
 {
 	const char *at;
 	const char *sign;
 	size_t		len = strlen(target);
+
+	if (strchr(target, ',') != NULL)
+		return list_target(graph, target);
 
 	if (pg_strcasecmp(target, "base") == 0)
 		return make_target(MIGRATE_TARGET_BASE, 0, NULL);

@@ -21,7 +21,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;   -- harmless when present
 CREATE EXTENSION migrate;
 SET migrate.report_timing = off;
-SELECT plan(124);
+SELECT plan(134);
 
 -- Which tg_* tables exist, and which revisions are applied.
 CREATE FUNCTION pg_temp.tg() RETURNS text LANGUAGE sql AS $$
@@ -317,6 +317,28 @@ SELECT is((SELECT count(*) FROM migrate.plan('HEADS')), (SELECT count(*) FROM mi
     'HEADS means heads');
 SELECT is((SELECT count(*) FROM migrate.plan('Base', true)), (SELECT count(*) FROM migrate.plan('base', true)),
     'Base means base');
+
+-- A list of targets, as current() prints the applied heads: every
+-- revision each part names.
+SELECT is(migrate.current(), 'f1ee0008,face0006', 'two applied heads before the list targets');
+SELECT is(migrate.downgrade('base'), NULL, 'downgrade(base) before the list targets');
+SELECT results_eq($$SELECT revision FROM migrate.plan('bcde0003, cdef0004')$$,
+    ARRAY['abcd0001', 'abcd0002', 'bcde0003', 'cdef0004'],
+    'upgrade to "bcde0003, cdef0004": both, and what they need');
+SELECT results_eq($$SELECT revision FROM migrate.plan('ui,feat,bcde0003')$$,
+    (SELECT array_agg(revision ORDER BY step) FROM migrate.plan('ui')) ||
+    (SELECT array_agg(revision ORDER BY step) FROM migrate.plan('feat') WHERE revision NOT IN
+        (SELECT revision FROM migrate.plan('ui'))),
+    'labels in a list; a revision named twice counts once');
+SELECT is(migrate.stamp('bcde0003,cdef0004'), 'bcde0003,cdef0004', 'stamp a list of revisions');
+SELECT is(migrate.stamp(migrate.current()), 'bcde0003,cdef0004', 'stamp(current()) changes nothing');
+SELECT is(pg_temp.applied(), 'abcd0001,abcd0002,bcde0003,cdef0004', 'the list stamped both branches');
+SELECT throws_ok($$SELECT * FROM migrate.plan('bcde0003,,cdef0004')$$, '22023',
+    'invalid target "bcde0003,,cdef0004"', 'an empty part of a list is refused');
+SELECT throws_ok($$SELECT * FROM migrate.plan('bcde0003,base')$$, '22023',
+    'invalid target "bcde0003,base"', 'base in a list is refused');
+SELECT throws_ok($$SELECT * FROM migrate.plan('bcde0003,nope')$$, '42704',
+    'revision "nope" does not exist', 'an unknown revision in a list is named');
 
 SELECT * FROM finish();
 ROLLBACK;
