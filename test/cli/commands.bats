@@ -23,6 +23,13 @@ two_revisions() {
     run -2 --separate-stderr pg_migrate downgrade
     [[ "$stderr" == *"downgrade needs a TARGET"* ]]
     run -2 --separate-stderr pg_migrate stamp
+    [[ "$stderr" == *"stamp needs a TARGET (or --from-alembic)"* ]]
+    run -2 --separate-stderr pg_migrate stamp --from-alembic head
+    [[ "$stderr" == *"stamp --from-alembic takes no TARGET"* ]]
+    run -2 --separate-stderr pg_migrate upgrade --from-alembic
+    [[ "$stderr" == *"upgrade does not take option --from-alembic"* ]]
+    run -2 --separate-stderr pg_migrate import-alembic
+    [[ "$stderr" == *"import-alembic needs the PATH of an Alembic project"* ]]
     run -2 --separate-stderr pg_migrate show
     run -2 --separate-stderr pg_migrate upgrade head heads
     [[ "$stderr" == *"too many arguments for upgrade"* ]]
@@ -40,10 +47,16 @@ two_revisions() {
     [ "$(q "SELECT count(*) FROM pg_extension WHERE extname = 'migrate'")" = 0 ]
 }
 
+@test "import-alembic without Alembic says what to install, and writes nothing" {
+    PYTHON=/nonexistent/python3 run -1 --separate-stderr pg_migrate import-alembic "$REPO/test/python/alembic_project"
+    [[ "$stderr" == *"python3-alembic"* && "$stderr" == *"PYTHON"* ]]
+    [ ! -e migrations ]
+}
+
 @test "--help for every command, and --version" {
     run -0 pg_migrate --help
     [[ "${lines[0]}" == "Usage: pg_migrate [OPTIONS] COMMAND [ARGS]" ]]
-    for c in init revision merge upgrade downgrade stamp current heads branches history show check graph sync; do
+    for c in init revision merge upgrade downgrade stamp current heads branches history show check graph sync import-alembic; do
         run -0 pg_migrate "$c" --help
         [[ "${lines[0]}" == "Usage: pg_migrate $c"* ]]
         [[ "$output" == *"$c"* ]]
