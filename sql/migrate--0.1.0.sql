@@ -32,7 +32,10 @@ CREATE TABLE migrate.revisions (
 );
 COMMENT ON TABLE migrate.revisions IS 'registered revisions: the revision graph';
 -- Registration checks that labels are unique without scanning the graph.
-CREATE INDEX revisions_branch_labels_idx ON migrate.revisions USING gin (branch_labels);
+-- Without a pending list: a label lookup must not scan every revision
+-- registered since the last vacuum.
+CREATE INDEX revisions_branch_labels_idx ON migrate.revisions USING gin (branch_labels)
+	WITH (fastupdate = off);
 COMMENT ON COLUMN migrate.revisions.id IS 'revision id: letters, digits and underscores, at most 64 characters';
 COMMENT ON COLUMN migrate.revisions.parents IS 'ids of the parent revisions; empty for a base, two or more for a merge';
 COMMENT ON COLUMN migrate.revisions.depends_on IS 'ids of revisions that must be applied first without being parents';

@@ -54,11 +54,20 @@ typedef struct SavedUser
 	int			guc_level;
 } SavedUser;
 
+/*
+ * A catalog query and its plan, prepared at first use and kept.  A keyed
+ * query looks rows up by key: it is planned with index access only, because
+ * its plan is made once, possibly while the catalog is still nearly empty,
+ * when a scan of the whole table looks cheapest, and then kept while the
+ * catalog grows (registering 10,000 revisions in one statement became
+ * quadratic).
+ */
 typedef struct CatalogQuery
 {
 	const char *sql;
 	int			nargs;
 	Oid			argtypes[9];
+	bool		keyed;
 	SPIPlanPtr	plan;
 } CatalogQuery;
 
@@ -85,15 +94,22 @@ static CatalogQuery q_save_state = {
 	" cache_valid = (changes OPERATOR(pg_catalog.=) $1), heads = $2, current = $3",
 	3, {INT8OID, TEXTARRAYOID, TEXTOID}
 };
+/*
+ * Once per transaction is enough: every version of the row a transaction
+ * writes stays until it ends, and a read scans them all, so a statement
+ * registering thousands of revisions would otherwise slow down with each.
+ */
 static CatalogQuery q_invalidate_state = {
 	"UPDATE migrate.state SET changes = changes OPERATOR(pg_catalog.+) 1,"
-	" cache_valid = false, heads = NULL, current = NULL",
+	" cache_valid = false, heads = NULL, current = NULL"
+	" WHERE cache_valid"
+	" OR xmin OPERATOR(pg_catalog.<>) pg_catalog.pg_current_xact_id()::pg_catalog.xid",
 	0, {0}
 };
 static CatalogQuery q_fetch_scripts = {
 	"SELECT upgrade, downgrade FROM migrate.revisions"
 	" WHERE id OPERATOR(pg_catalog.=) $1",
-	1, {TEXTOID}
+	1, {TEXTOID}, true
 };
 static CatalogQuery q_checksum = {
 	"SELECT pg_catalog.encode(pg_catalog.sha256($1), 'hex')",
@@ -101,20 +117,20 @@ static CatalogQuery q_checksum = {
 };
 static CatalogQuery q_revision_exists = {
 	"SELECT 1 FROM migrate.revisions WHERE id OPERATOR(pg_catalog.=) $1",
-	1, {TEXTOID}
+	1, {TEXTOID}, true
 };
 static CatalogQuery q_missing_revisions = {
 	"SELECT u.id FROM pg_catalog.unnest($1) WITH ORDINALITY AS u(id, n)"
 	" WHERE NOT EXISTS (SELECT 1 FROM migrate.revisions r"
 	"                   WHERE r.id OPERATOR(pg_catalog.=) u.id)"
 	" ORDER BY u.n",
-	1, {TEXTARRAYOID}
+	1, {TEXTARRAYOID}, true
 };
 static CatalogQuery q_label_owner = {
 	"SELECT id FROM migrate.revisions"
 	" WHERE branch_labels OPERATOR(pg_catalog.@>) ARRAY[$1]::pg_catalog.text[]"
 	" AND id OPERATOR(pg_catalog.<>) $2",
-	2, {TEXTOID, TEXTOID}
+	2, {TEXTOID, TEXTOID}, true
 };
 static CatalogQuery q_fetch_revision = {
 	"SELECT r.parents, r.depends_on, r.branch_labels, r.message, r.checksum,"
@@ -122,7 +138,7 @@ static CatalogQuery q_fetch_revision = {
 	" FROM migrate.revisions r"
 	" LEFT JOIN migrate.applied a ON a.revision OPERATOR(pg_catalog.=) r.id"
 	" WHERE r.id OPERATOR(pg_catalog.=) $1",
-	1, {TEXTOID}
+	1, {TEXTOID}, true
 };
 static CatalogQuery q_insert_revision = {
 	"INSERT INTO migrate.revisions (id, parents, depends_on, branch_labels,"
@@ -137,7 +153,7 @@ static CatalogQuery q_update_revision = {
 	" checksum = $8, created_at = pg_catalog.now(), created_by = $9"
 	" WHERE id OPERATOR(pg_catalog.=) $1",
 	9, {TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTOID, TEXTOID,
-	TEXTOID, TEXTOID, NAMEOID}
+	TEXTOID, TEXTOID, NAMEOID}, true
 };
 static CatalogQuery q_mark_applied = {
 	"INSERT INTO migrate.applied (revision, duration, checksum, applied_by)"
@@ -146,7 +162,7 @@ static CatalogQuery q_mark_applied = {
 };
 static CatalogQuery q_mark_unapplied = {
 	"DELETE FROM migrate.applied WHERE revision OPERATOR(pg_catalog.=) $1",
-	1, {TEXTOID}
+	1, {TEXTOID}, true
 };
 static CatalogQuery q_log = {
 	"INSERT INTO migrate.log"
@@ -175,7 +191,7 @@ static CatalogQuery q_log_failure = {
 };
 static CatalogQuery q_is_applied = {
 	"SELECT 1 FROM migrate.applied WHERE revision OPERATOR(pg_catalog.=) $1",
-	1, {TEXTOID}
+	1, {TEXTOID}, true
 };
 static CatalogQuery q_applied_unregistered = {
 	"SELECT a.revision FROM migrate.applied a"
@@ -279,6 +295,17 @@ run_query(CatalogQuery *query, Datum *values, const char *nulls,
 	int			rc;
 
 	become_owner(&saved);
+	if (query->keyed)
+	{
+		static const char *const scans[] = {
+			"enable_seqscan", "enable_hashjoin", "enable_mergejoin"
+		};
+
+		for (int i = 0; i < lengthof(scans); i++)
+			(void) set_config_option(scans[i], "off", PGC_USERSET,
+									 PGC_S_SESSION, GUC_ACTION_SAVE,
+									 true, 0, false);
+	}
 	rc = SPI_execute_plan(query_plan(query), values, nulls, read_only, count);
 	MemoryContextSwitchTo(cxt);
 	restore_user(&saved);
