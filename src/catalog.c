@@ -1,7 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * catalog.c
- *		Every read and write of the migrate schema, through SPI.
+ *		Every read and write of the migrate schema: through SPI, except the
+ *		two reads on every application's path (is a revision applied, the
+ *		cached state), which read the table directly.
  *
  * Queries are parameterised, fully schema-qualified (operators too), so a
  * caller's search_path cannot redirect them, and run as the owner of the
@@ -19,7 +21,12 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
+#include "access/heapam.h"
 #include "access/htup_details.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_namespace.h"
@@ -30,8 +37,10 @@
 #include "storage/latch.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
+#include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
@@ -189,10 +198,6 @@ static CatalogQuery q_log_failure = {
 	8, {TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, NAMEOID,
 	TEXTOID, TEXTOID}
 };
-static CatalogQuery q_is_applied = {
-	"SELECT 1 FROM migrate.applied WHERE revision OPERATOR(pg_catalog.=) $1",
-	1, {TEXTOID}, true
-};
 static CatalogQuery q_applied_unregistered = {
 	"SELECT a.revision FROM migrate.applied a"
 	" WHERE NOT EXISTS (SELECT 1 FROM migrate.revisions r"
@@ -218,6 +223,35 @@ catalog_owner(void)
 	owner = ((Form_pg_namespace) GETSTRUCT(tuple))->nspowner;
 	ReleaseSysCache(tuple);
 	return owner;
+}
+
+/* ---------------------------------------------------------------------
+ * Direct reads, for the calls every application makes on every
+ * connection or deploy: no SPI and no executor, only the table (and its
+ * index) under the caller's snapshot.  They bypass privileges, as the
+ * owner's queries do: what they return is open to every role.
+ * ---------------------------------------------------------------------
+ */
+
+/* A relation of the migrate schema. */
+static Oid
+catalog_relid(const char *name)
+{
+	Oid			relid = get_relname_relid(name, get_namespace_oid("migrate", false));
+
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				errcode(ERRCODE_UNDEFINED_TABLE),
+				errmsg("relation \"migrate.%s\" does not exist", name),
+				errhint("The migrate extension is damaged: reinstall it."));
+	return relid;
+}
+
+/* The query's snapshot, as SPI's read-only queries use it. */
+static Snapshot
+read_snapshot(void)
+{
+	return ActiveSnapshotSet() ? GetActiveSnapshot() : GetTransactionSnapshot();
 }
 
 /*
@@ -536,23 +570,38 @@ catalog_lock(void)
 bool
 catalog_cached_state(List **heads, char **current)
 {
+	Relation	rel = table_open(catalog_relid("state"), AccessShareLock);
+	TableScanDesc scan = table_beginscan(rel, read_snapshot(), 0, NULL);
+	HeapTuple	tuple = heap_getnext(scan, ForwardScanDirection);
+	TupleDesc	desc = RelationGetDescr(rel);
+	bool		isnull;
 	bool		valid;
 
-	run_query(&q_read_state, NULL, NULL, true, 1);
-	if (SPI_processed != 1)
+	if (!HeapTupleIsValid(tuple))
 		elog(ERROR, "migrate.state must have exactly one row");
-	valid = bool_column(0, 2);
+	valid = DatumGetBool(heap_getattr(tuple, 3, desc, &isnull));
 	if (valid)
 	{
-		int			n;
-		char	  **ids = text_array_column(0, 3, &n);
+		Datum		value = heap_getattr(tuple, 4, desc, &isnull);
 
 		*heads = NIL;
-		for (int i = 0; i < n; i++)
-			*heads = lappend(*heads, ids[i]);
-		*current = text_column(0, 4, NULL);
+		if (!isnull)
+		{
+			Datum	   *elems;
+			bool	   *nulls;
+			int			n;
+
+			deconstruct_array(DatumGetArrayTypeP(value), TEXTOID, -1, false,
+							  TYPALIGN_INT, &elems, &nulls, &n);
+			for (int i = 0; i < n; i++)
+				if (!nulls[i])
+					*heads = lappend(*heads, TextDatumGetCString(elems[i]));
+		}
+		value = heap_getattr(tuple, 5, desc, &isnull);
+		*current = isnull ? NULL : TextDatumGetCString(value);
 	}
-	SPI_freetuptable(SPI_tuptable);
+	table_endscan(scan);
+	table_close(rel, AccessShareLock);
 	return valid;
 }
 
@@ -881,10 +930,19 @@ catalog_log_failure(const char *action, const char *revision,
 bool
 catalog_is_applied(const char *id)
 {
-	Datum		values[1] = {CStringGetTextDatum(id)};
-	bool		applied = run_query(&q_is_applied, values, NULL, true, 1) > 0;
+	Relation	rel = table_open(catalog_relid("applied"), AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	bool		applied;
 
-	SPI_freetuptable(SPI_tuptable);
+	ScanKeyEntryInitialize(&key, 0, 1, BTEqualStrategyNumber, InvalidOid,
+						   TupleDescAttr(RelationGetDescr(rel), 0)->attcollation,
+						   F_TEXTEQ, CStringGetTextDatum(id));
+	scan = systable_beginscan(rel, catalog_relid("applied_pkey"), true,
+							  read_snapshot(), 1, &key);
+	applied = HeapTupleIsValid(systable_getnext(scan));
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
 	return applied;
 }
 

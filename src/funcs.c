@@ -629,6 +629,16 @@ migrate_upgrade(PG_FUNCTION_ARGS)
 	Datum		result;
 
 	prevent_state_change("upgrade");
+
+	/*
+	 * Already at head: what every deploy of every replica asks.  Under READ
+	 * COMMITTED the last committed state answers it without the lock; a
+	 * transaction with an older snapshot takes the lock, which checks that
+	 * its snapshot is not stale.
+	 */
+	if (!IsolationUsesXactSnapshot() && at_cached_head(target_text, &current))
+		PG_RETURN_TEXT_P(cstring_to_text(current));
+
 	catalog_connect();
 	catalog_lock();
 
