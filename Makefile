@@ -10,7 +10,7 @@ DATA        = $(wildcard sql/$(EXTENSION)--*.sql)
 SCRIPTS     = bin/pg_migrate
 
 REGRESS     = install session targets errors run
-ISOLATION   = concurrent_upgrade lock_waits
+ISOLATION   = concurrent_upgrade lock_waits applied_answers
 EXTRA_CLEAN = output_iso test/tmp
 
 PG_CONFIG  ?= pg_config

@@ -35,10 +35,13 @@
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "storage/latch.h"
+#include "storage/sinval.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
@@ -232,6 +235,43 @@ catalog_owner(void)
  * owner's queries do: what they return is open to every role.
  * ---------------------------------------------------------------------
  */
+
+/*
+ * The answers of catalog_is_applied(), kept by this backend: applications
+ * ask the same question on every connection check.  Every change to
+ * migrate.applied sends an invalidation (catalog_applied_changed); the
+ * callback forgets the answers, and catalog_is_applied() accepts pending
+ * invalidations before it looks.
+ */
+typedef struct AppliedAnswer
+{
+	char		id[MIGRATE_ID_MAXLEN + 1];
+	bool		applied;
+} AppliedAnswer;
+
+static HTAB *applied_answers = NULL;
+static Oid	applied_relid = InvalidOid;
+static bool answers_callback_registered = false;
+static TransactionId applied_changed_xid = InvalidTransactionId;
+
+static void
+forget_applied_answers(Datum arg, Oid relid)
+{
+	if (applied_answers != NULL &&
+		(relid == InvalidOid || relid == applied_relid))
+	{
+		hash_destroy(applied_answers);
+		applied_answers = NULL;
+	}
+}
+
+/* Did this transaction change migrate.applied? */
+static bool
+catalog_changed_here(void)
+{
+	return TransactionIdIsValid(applied_changed_xid) &&
+		TransactionIdIsCurrentTransactionId(applied_changed_xid);
+}
 
 /* A relation of the migrate schema. */
 static Oid
@@ -889,6 +929,7 @@ catalog_set_applied(const MigrateRevision *rev, bool applied,
 
 		run_quiet_write(&q_mark_unapplied, values, NULL);
 	}
+	catalog_applied_changed();
 }
 
 void
@@ -930,11 +971,21 @@ catalog_log_failure(const char *action, const char *revision,
 bool
 catalog_is_applied(const char *id)
 {
-	Relation	rel = table_open(catalog_relid("applied"), AccessShareLock);
+	Oid			relid;
+	Relation	rel;
 	ScanKeyData key;
 	SysScanDesc scan;
 	bool		applied;
+	AppliedAnswer *answer;
 
+	/* Hear about changes committed since this backend last looked. */
+	AcceptInvalidationMessages();
+	if (applied_answers != NULL && strlen(id) <= MIGRATE_ID_MAXLEN &&
+		(answer = hash_search(applied_answers, id, HASH_FIND, NULL)) != NULL)
+		return answer->applied;
+
+	relid = catalog_relid("applied");
+	rel = table_open(relid, AccessShareLock);
 	ScanKeyEntryInitialize(&key, 0, 1, BTEqualStrategyNumber, InvalidOid,
 						   TupleDescAttr(RelationGetDescr(rel), 0)->attcollation,
 						   F_TEXTEQ, CStringGetTextDatum(id));
@@ -943,7 +994,51 @@ catalog_is_applied(const char *id)
 	applied = HeapTupleIsValid(systable_getnext(scan));
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
+
+	/*
+	 * Keep the answer, unless this transaction itself changed the catalog
+	 * (its view is not the committed one) or the id cannot be a revision.
+	 */
+	if (strlen(id) <= MIGRATE_ID_MAXLEN && !catalog_changed_here())
+	{
+		if (applied_answers == NULL)
+		{
+			HASHCTL		ctl;
+
+			if (!answers_callback_registered)
+			{
+				CacheRegisterRelcacheCallback(forget_applied_answers, (Datum) 0);
+				answers_callback_registered = true;
+			}
+			ctl.keysize = MIGRATE_ID_MAXLEN + 1;
+			ctl.entrysize = sizeof(AppliedAnswer);
+			applied_answers = hash_create("migrate applied answers", 64, &ctl,
+										  HASH_ELEM | HASH_STRINGS);
+		}
+		applied_relid = relid;
+		answer = hash_search(applied_answers, id, HASH_ENTER, NULL);
+		answer->applied = applied;
+	}
 	return applied;
+}
+
+/*
+ * Tell every backend (this one at its next command) that migrate.applied
+ * changed, so that they forget the answers catalog_is_applied() kept.
+ * Sent at commit, like any catalog invalidation; dropped with a rollback,
+ * which leaves nothing to forget.
+ */
+void
+catalog_applied_changed(void)
+{
+	TransactionId xid = GetCurrentTransactionId();
+
+	/* Once per (sub)transaction: applying 10,000 steps sends one. */
+	if (xid != applied_changed_xid)
+	{
+		CacheInvalidateRelcacheByRelid(catalog_relid("applied"));
+		applied_changed_xid = xid;
+	}
 }
 
 /* Applied revisions that migrate.revisions no longer has. */

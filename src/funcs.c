@@ -29,6 +29,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
@@ -1363,6 +1364,9 @@ migrate_catalog_changed(PG_FUNCTION_ARGS)
 		catalog_connect();
 		catalog_invalidate_state();
 		catalog_disconnect();
+		if (strcmp(RelationGetRelationName(((TriggerData *) fcinfo->context)->tg_relation),
+				   "applied") == 0)
+			catalog_applied_changed();
 	}
 	return PointerGetDatum(NULL);
 }

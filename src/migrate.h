@@ -209,6 +209,7 @@ extern void catalog_log_failure(const char *action, const char *revision,
 								TimestampTz started, TimestampTz finished,
 								const ErrorData *edata);
 extern bool catalog_is_applied(const char *id);
+extern void catalog_applied_changed(void);
 extern List *catalog_applied_unregistered(void);
 extern bool catalog_writing;
 
