@@ -31,6 +31,8 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
+#include "common/cryptohash.h"
+#include "common/sha2.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "pgstat.h"
@@ -122,10 +124,6 @@ static CatalogQuery q_fetch_scripts = {
 	"SELECT upgrade, downgrade FROM migrate.revisions"
 	" WHERE id OPERATOR(pg_catalog.=) $1",
 	1, {TEXTOID}, true
-};
-static CatalogQuery q_checksum = {
-	"SELECT pg_catalog.encode(pg_catalog.sha256($1), 'hex')",
-	1, {BYTEAOID}
 };
 static CatalogQuery q_revision_exists = {
 	"SELECT 1 FROM migrate.revisions WHERE id OPERATOR(pg_catalog.=) $1",
@@ -764,8 +762,8 @@ catalog_checksum(const char *upgrade, const char *downgrade,
 				 int nparents, char **parents, int ndepends, char **depends)
 {
 	StringInfoData buf;
-	bytea	   *content;
-	Datum		values[1];
+	pg_cryptohash_ctx *ctx;
+	uint8		digest[PG_SHA256_DIGEST_LENGTH];
 	char	   *result;
 
 	initStringInfo(&buf);
@@ -779,16 +777,18 @@ catalog_checksum(const char *upgrade, const char *downgrade,
 	for (int i = 0; i < ndepends; i++)
 		append_field(&buf, depends[i]);
 
-	content = palloc(VARHDRSZ + buf.len);
-	SET_VARSIZE(content, VARHDRSZ + buf.len);
-	memcpy(VARDATA(content), buf.data, buf.len);
-	values[0] = PointerGetDatum(content);
+	ctx = pg_cryptohash_create(PG_SHA256);
+	if (ctx == NULL || pg_cryptohash_init(ctx) < 0 ||
+		pg_cryptohash_update(ctx, (uint8 *) buf.data, buf.len) < 0 ||
+		pg_cryptohash_final(ctx, digest, sizeof(digest)) < 0)
+		elog(ERROR, "could not compute a SHA-256 checksum: %s",
+			 pg_cryptohash_error(ctx));
+	pg_cryptohash_free(ctx);
 
-	run_query(&q_checksum, values, NULL, true, 1);
-	result = text_column(0, 1, NULL);
-	SPI_freetuptable(SPI_tuptable);
+	result = palloc(2 * sizeof(digest) + 1);
+	for (int i = 0; i < (int) sizeof(digest); i++)
+		snprintf(result + 2 * i, 3, "%02x", digest[i]);
 	pfree(buf.data);
-	pfree(content);
 	return result;
 }
 

@@ -290,6 +290,7 @@ register_revision(NewRevision *nr)
 	bool		exists = catalog_fetch_revision(nr->id, &old);
 	List	   *missing;
 	char	   *owner;
+	char	   *checksum;
 
 	while (!nr->id_given && exists)
 	{
@@ -297,16 +298,34 @@ register_revision(NewRevision *nr)
 		exists = catalog_fetch_revision(nr->id, &old);
 	}
 
-	if (!nr->parents_given)
+	if (!nr->parents_given && exists)
 	{
-		if (exists)
-		{
-			nr->nparents = old.nparents;
-			nr->parents = old.parent_ids;
-		}
-		else
-			default_parents(nr);
+		nr->nparents = old.nparents;
+		nr->parents = old.parent_ids;
 	}
+
+	/*
+	 * Unchanged: what every sync of a project's files meets for all but its
+	 * newest revisions.  The scripts were checked when they were registered.
+	 */
+	if (exists)
+	{
+		checksum = catalog_checksum(nr->upgrade, nr->downgrade,
+									nr->nparents, nr->parents,
+									nr->ndepends, nr->depends);
+		if (strcmp(checksum, old.checksum) == 0 &&
+			strcmp(nr->message, old.message) == 0 &&
+			same_strings(nr->nlabels, nr->labels, old.nlabels, old.labels))
+			return nr->id;
+	}
+
+	/* Syntax and forbidden statements first: they do not depend on the graph. */
+	validate_script(nr->upgrade, nr->id, MIGRATE_UP);
+	if (nr->downgrade)
+		validate_script(nr->downgrade, nr->id, MIGRATE_DOWN);
+
+	if (!nr->parents_given && !exists)
+		default_parents(nr);
 
 	for (int i = 0; i < nr->nparents; i++)
 		if (strcmp(nr->parents[i], nr->id) == 0)
@@ -318,6 +337,10 @@ register_revision(NewRevision *nr)
 			ereport(ERROR,
 					errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
 					errmsg("revision \"%s\" cannot depend on itself", nr->id));
+
+	checksum = catalog_checksum(nr->upgrade, nr->downgrade,
+								nr->nparents, nr->parents,
+								nr->ndepends, nr->depends);
 
 	missing = catalog_missing_revisions(nr->nparents, nr->parents);
 	if (missing != NIL)
@@ -368,9 +391,7 @@ register_revision(NewRevision *nr)
 	rev.depends_ids = nr->depends;
 	rev.nlabels = nr->nlabels;
 	rev.labels = nr->labels;
-	rev.checksum = catalog_checksum(nr->upgrade, nr->downgrade,
-									nr->nparents, nr->parents,
-									nr->ndepends, nr->depends);
+	rev.checksum = checksum;
 
 	if (!exists)
 	{
@@ -433,11 +454,6 @@ migrate_revision(PG_FUNCTION_ARGS)
 							  &nr.ndepends);
 	nr.labels = id_array_arg(fcinfo, 6, "branch_labels", "branch label",
 							 &nr.nlabels);
-
-	/* Syntax and forbidden statements, before anything is touched. */
-	validate_script(nr.upgrade, nr.id, MIGRATE_UP);
-	if (nr.downgrade)
-		validate_script(nr.downgrade, nr.id, MIGRATE_DOWN);
 
 	prevent_state_change("revision");
 	catalog_connect();
