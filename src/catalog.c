@@ -88,10 +88,16 @@ typedef struct CatalogQuery
 #define LOAD_GRAPH_COLUMNS \
 	"SELECT r.id, r.parents, r.depends_on, r.branch_labels, r.message," \
 	" r.downgrade IS NOT NULL, r.checksum, r.seq, a.applied_at, a.checksum"
+/* Unordered: sorting by seq in C spares the server a sort that spills. */
 #define LOAD_GRAPH_FROM \
 	" FROM migrate.revisions r" \
-	" LEFT JOIN migrate.applied a ON a.revision OPERATOR(pg_catalog.=) r.id" \
-	" ORDER BY r.seq"
+	" LEFT JOIN migrate.applied a ON a.revision OPERATOR(pg_catalog.=) r.id"
+
+/*
+ * The graph is read through a cursor, this many rows at a time, so that
+ * SPI never holds every revision's row at once.
+ */
+#define GRAPH_BATCH 10000
 
 static CatalogQuery q_load_graph = {
 	LOAD_GRAPH_COLUMNS LOAD_GRAPH_FROM, 0, {0}
@@ -426,12 +432,31 @@ bool_column(int row, int column)
 }
 
 /* A text[] column as a C array of strings; NULL elements are skipped. */
+static char **cstring_array(Datum value, bool null, int *n);
+
+static int
+compare_seq(const void *a, const void *b)
+{
+	int64		x = ((const MigrateRevision *) a)->seq;
+	int64		y = ((const MigrateRevision *) b)->seq;
+
+	return (x > y) - (x < y);
+}
+
 static char **
 text_array_column(int row, int column, int *n)
 {
 	bool		null;
 	Datum		value = SPI_getbinval(SPI_tuptable->vals[row],
 									  SPI_tuptable->tupdesc, column, &null);
+
+	return cstring_array(value, null, n);
+}
+
+/* The non-null elements of a text[] value, as C strings. */
+static char **
+cstring_array(Datum value, bool null, int *n)
+{
 	Datum	   *elems;
 	bool	   *elemnulls;
 	int			nelems;
@@ -439,7 +464,8 @@ text_array_column(int row, int column, int *n)
 	int			count = 0;
 
 	*n = 0;
-	if (null)
+	/* Most revisions have no dependencies and no labels: skip the copy. */
+	if (null || VARSIZE_ANY(DatumGetPointer(value)) <= sizeof(ArrayType))
 		return NULL;
 	deconstruct_array(DatumGetArrayTypeP(value), TEXTOID, -1, false,
 					  TYPALIGN_INT, &elems, &elemnulls, &nelems);
@@ -682,48 +708,70 @@ catalog_invalidate_state(void)
 MigrateGraph *
 catalog_load_graph(bool with_scripts)
 {
-	uint64		nrows;
-	MigrateRevision *revs;
+	CatalogQuery *query = with_scripts ? &q_load_graph_with_scripts : &q_load_graph;
+	MemoryContext cxt = CurrentMemoryContext;
+	SavedUser	saved;
+	Portal		portal;
+	int			nrevs = 0;
+	int			capacity = 1024;
+	MigrateRevision *revs = palloc0(sizeof(MigrateRevision) * capacity);
+	Datum		values[12];
+	bool		nulls[12];
 
-	nrows = run_query(with_scripts ? &q_load_graph_with_scripts : &q_load_graph,
-					  NULL, NULL, false, 0);
-	if (nrows > INT_MAX / sizeof(MigrateRevision))
-		ereport(ERROR,
-				errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				errmsg("too many revisions: %llu", (unsigned long long) nrows));
-
-	revs = palloc0(sizeof(MigrateRevision) * Max(nrows, 1));
-	for (uint64 i = 0; i < nrows; i++)
+	become_owner(&saved);
+	portal = SPI_cursor_open(NULL, query_plan(query), NULL, NULL, false);
+	for (;;)
 	{
-		MigrateRevision *rev = &revs[i];
-		bool		null;
-		Datum		value;
-
-		rev->id = text_column(i, 1, NULL);
-		rev->parent_ids = text_array_column(i, 2, &rev->nparents);
-		rev->depends_ids = text_array_column(i, 3, &rev->ndepends);
-		rev->labels = text_array_column(i, 4, &rev->nlabels);
-		rev->message = text_column(i, 5, NULL);
-		rev->has_downgrade = bool_column(i, 6);
-		rev->checksum = text_column(i, 7, NULL);
-		value = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc,
-							  8, &null);
-		rev->seq = null ? 0 : DatumGetInt64(value);
-		value = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc,
-							  9, &null);
-		rev->applied = !null;
-		rev->has_applied_at = !null;
-		rev->applied_at = null ? 0 : DatumGetTimestampTz(value);
-		rev->applied_checksum = text_column(i, 10, NULL);
-		if (with_scripts)
+		SPI_cursor_fetch(portal, true, GRAPH_BATCH);
+		MemoryContextSwitchTo(cxt);
+		if (SPI_processed == 0)
+			break;
+		if (SPI_processed > (uint64) (INT_MAX / sizeof(MigrateRevision) - nrevs))
+			ereport(ERROR,
+					errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					errmsg("too many revisions: more than %d", nrevs));
+		if (nrevs + (int) SPI_processed > capacity)
 		{
-			rev->upgrade = text_column(i, 11, NULL);
-			rev->downgrade = text_column(i, 12, NULL);
-		}
-	}
-	SPI_freetuptable(SPI_tuptable);
+			int			grown = Max(capacity * 2, nrevs + (int) SPI_processed);
 
-	return graph_build(revs, (int) nrows);
+			revs = repalloc(revs, sizeof(MigrateRevision) * grown);
+			memset(revs + capacity, 0, sizeof(MigrateRevision) * (grown - capacity));
+			capacity = grown;
+		}
+		for (uint64 i = 0; i < SPI_processed; i++)
+		{
+			MigrateRevision *rev = &revs[nrevs++];
+
+			/* One pass over each row, not one per column. */
+			heap_deform_tuple(SPI_tuptable->vals[i], SPI_tuptable->tupdesc,
+							  values, nulls);
+			rev->id = TextDatumGetCString(values[0]);
+			rev->parent_ids = cstring_array(values[1], nulls[1], &rev->nparents);
+			rev->depends_ids = cstring_array(values[2], nulls[2], &rev->ndepends);
+			rev->labels = cstring_array(values[3], nulls[3], &rev->nlabels);
+			rev->message = TextDatumGetCString(values[4]);
+			rev->has_downgrade = DatumGetBool(values[5]);
+			rev->checksum = TextDatumGetCString(values[6]);
+			rev->seq = nulls[7] ? 0 : DatumGetInt64(values[7]);
+			rev->applied = !nulls[8];
+			rev->has_applied_at = !nulls[8];
+			rev->applied_at = nulls[8] ? 0 : DatumGetTimestampTz(values[8]);
+			rev->applied_checksum = nulls[9] ? NULL : TextDatumGetCString(values[9]);
+			if (with_scripts)
+			{
+				rev->upgrade = TextDatumGetCString(values[10]);
+				rev->downgrade = nulls[11] ? NULL : TextDatumGetCString(values[11]);
+			}
+		}
+		SPI_freetuptable(SPI_tuptable);
+	}
+	SPI_cursor_close(portal);
+	MemoryContextSwitchTo(cxt);
+	restore_user(&saved);
+
+	/* Registration order, which breaks ties everywhere in the graph. */
+	qsort(revs, nrevs, sizeof(MigrateRevision), compare_seq);
+	return graph_build(revs, nrevs);
 }
 
 /* The upgrade or downgrade script of a revision, or NULL when it has none. */
