@@ -702,6 +702,79 @@ catalog_invalidate_state(void)
 }
 
 /*
+ * The strings of a graph, packed end to end in large blocks: a graph of
+ * 100,000 revisions holds most of a million short strings, and a chunk of
+ * its own for each would double the memory they take.
+ */
+typedef struct StringArena
+{
+	char	   *next;
+	size_t		left;
+} StringArena;
+
+#define ARENA_BLOCK (64 * 1024)
+
+static void *
+arena_alloc(StringArena *arena, size_t size, size_t align)
+{
+	size_t		pad = (align - ((uintptr_t) arena->next % align)) % align;
+	void	   *result;
+
+	if (arena->left < size + pad)
+	{
+		if (size > ARENA_BLOCK / 4)
+			return palloc(size);
+		arena->next = palloc(ARENA_BLOCK);
+		arena->left = ARENA_BLOCK;
+		pad = 0;
+	}
+	result = arena->next + pad;
+	arena->next += size + pad;
+	arena->left -= size + pad;
+	return result;
+}
+
+static char *
+arena_text(StringArena *arena, Datum value)
+{
+	text	   *t = DatumGetTextPP(value);
+	int			len = VARSIZE_ANY_EXHDR(t);
+	char	   *result = arena_alloc(arena, len + 1, 1);
+
+	memcpy(result, VARDATA_ANY(t), len);
+	result[len] = '\0';
+	if ((Pointer) t != DatumGetPointer(value))
+		pfree(t);
+	return result;
+}
+
+static char **
+arena_text_array(StringArena *arena, Datum value, bool null, int *n)
+{
+	Datum	   *elems;
+	bool	   *elemnulls;
+	int			nelems;
+	char	  **result;
+	ArrayType  *array;
+
+	*n = 0;
+	if (null || VARSIZE_ANY(DatumGetPointer(value)) <= sizeof(ArrayType))
+		return NULL;
+	array = DatumGetArrayTypeP(value);
+	deconstruct_array(array, TEXTOID, -1, false, TYPALIGN_INT,
+					  &elems, &elemnulls, &nelems);
+	result = arena_alloc(arena, sizeof(char *) * nelems, sizeof(char *));
+	for (int i = 0; i < nelems; i++)
+		if (!elemnulls[i])
+			result[(*n)++] = arena_text(arena, elems[i]);
+	pfree(elems);
+	pfree(elemnulls);
+	if ((Pointer) array != DatumGetPointer(value))
+		pfree(array);
+	return result;
+}
+
+/*
  * Read the graph: every revision with its edges and applied state, in one
  * query; with the scripts too when the caller shows them all (plan()).
  */
@@ -717,6 +790,7 @@ catalog_load_graph(bool with_scripts)
 	MigrateRevision *revs = palloc0(sizeof(MigrateRevision) * capacity);
 	Datum		values[12];
 	bool		nulls[12];
+	StringArena arena = {NULL, 0};
 
 	become_owner(&saved);
 	portal = SPI_cursor_open(NULL, query_plan(query), NULL, NULL, false);
@@ -745,22 +819,22 @@ catalog_load_graph(bool with_scripts)
 			/* One pass over each row, not one per column. */
 			heap_deform_tuple(SPI_tuptable->vals[i], SPI_tuptable->tupdesc,
 							  values, nulls);
-			rev->id = TextDatumGetCString(values[0]);
-			rev->parent_ids = cstring_array(values[1], nulls[1], &rev->nparents);
-			rev->depends_ids = cstring_array(values[2], nulls[2], &rev->ndepends);
-			rev->labels = cstring_array(values[3], nulls[3], &rev->nlabels);
-			rev->message = TextDatumGetCString(values[4]);
+			rev->id = arena_text(&arena, values[0]);
+			rev->parent_ids = arena_text_array(&arena, values[1], nulls[1], &rev->nparents);
+			rev->depends_ids = arena_text_array(&arena, values[2], nulls[2], &rev->ndepends);
+			rev->labels = arena_text_array(&arena, values[3], nulls[3], &rev->nlabels);
+			rev->message = arena_text(&arena, values[4]);
 			rev->has_downgrade = DatumGetBool(values[5]);
-			rev->checksum = TextDatumGetCString(values[6]);
+			rev->checksum = arena_text(&arena, values[6]);
 			rev->seq = nulls[7] ? 0 : DatumGetInt64(values[7]);
 			rev->applied = !nulls[8];
 			rev->has_applied_at = !nulls[8];
 			rev->applied_at = nulls[8] ? 0 : DatumGetTimestampTz(values[8]);
-			rev->applied_checksum = nulls[9] ? NULL : TextDatumGetCString(values[9]);
+			rev->applied_checksum = nulls[9] ? NULL : arena_text(&arena, values[9]);
 			if (with_scripts)
 			{
-				rev->upgrade = TextDatumGetCString(values[10]);
-				rev->downgrade = nulls[11] ? NULL : TextDatumGetCString(values[11]);
+				rev->upgrade = arena_text(&arena, values[10]);
+				rev->downgrade = nulls[11] ? NULL : arena_text(&arena, values[11]);
 			}
 		}
 		SPI_freetuptable(SPI_tuptable);
