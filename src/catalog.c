@@ -85,26 +85,6 @@ typedef struct CatalogQuery
 	SPIPlanPtr	plan;
 } CatalogQuery;
 
-#define LOAD_GRAPH_COLUMNS \
-	"SELECT r.id, r.parents, r.depends_on, r.branch_labels, r.message," \
-	" r.downgrade IS NOT NULL, r.checksum, r.seq, a.applied_at, a.checksum"
-/* Unordered: sorting by seq in C spares the server a sort that spills. */
-#define LOAD_GRAPH_FROM \
-	" FROM migrate.revisions r" \
-	" LEFT JOIN migrate.applied a ON a.revision OPERATOR(pg_catalog.=) r.id"
-
-/*
- * The graph is read through a cursor, this many rows at a time, so that
- * SPI never holds every revision's row at once.
- */
-#define GRAPH_BATCH 10000
-
-static CatalogQuery q_load_graph = {
-	LOAD_GRAPH_COLUMNS LOAD_GRAPH_FROM, 0, {0}
-};
-static CatalogQuery q_load_graph_with_scripts = {
-	LOAD_GRAPH_COLUMNS ", r.upgrade, r.downgrade" LOAD_GRAPH_FROM, 0, {0}
-};
 static CatalogQuery q_read_state = {
 	"SELECT changes, cache_valid, heads, current FROM migrate.state",
 	0, {0}
@@ -701,6 +681,36 @@ catalog_invalidate_state(void)
 	run_query(&q_invalidate_state, NULL, NULL, false, 0);
 }
 
+/* An applied revision, while the graph is read. */
+typedef struct AppliedRow
+{
+	char		id[MIGRATE_ID_MAXLEN + 1];
+	TimestampTz applied_at;
+	char	   *checksum;
+} AppliedRow;
+
+/* The columns of migrate.revisions the graph needs, found by name. */
+enum
+{
+	REV_ID, REV_PARENTS, REV_DEPENDS, REV_LABELS, REV_MESSAGE, REV_UPGRADE,
+	REV_DOWNGRADE, REV_CHECKSUM, REV_SEQ, REV_NCOLUMNS
+};
+static const char *const revision_columns[REV_NCOLUMNS] = {
+	"id", "parents", "depends_on", "branch_labels", "message", "upgrade",
+	"downgrade", "checksum", "seq"
+};
+
+static AttrNumber
+attnum_of(Relation rel, const char *column)
+{
+	AttrNumber	attnum = get_attnum(RelationGetRelid(rel), column);
+
+	if (attnum == InvalidAttrNumber)
+		elog(ERROR, "column %s of migrate.%s does not exist", column,
+			 RelationGetRelationName(rel));
+	return attnum;
+}
+
 /*
  * The strings of a graph, packed end to end in large blocks: a graph of
  * 100,000 revisions holds most of a million short strings, and a chunk of
@@ -781,67 +791,111 @@ arena_text_array(StringArena *arena, Datum value, bool null, int *n)
 MigrateGraph *
 catalog_load_graph(bool with_scripts)
 {
-	CatalogQuery *query = with_scripts ? &q_load_graph_with_scripts : &q_load_graph;
 	MemoryContext cxt = CurrentMemoryContext;
-	SavedUser	saved;
-	Portal		portal;
+	Snapshot	snapshot;
+	Relation	rel;
+	TableScanDesc scan;
+	HeapTuple	tuple;
+	TupleDesc	desc;
+	HTAB	   *applied;
+	HASHCTL		ctl;
+	AppliedRow *found;
 	int			nrevs = 0;
 	int			capacity = 1024;
 	MigrateRevision *revs = palloc0(sizeof(MigrateRevision) * capacity);
-	Datum		values[12];
-	bool		nulls[12];
 	StringArena arena = {NULL, 0};
+	AttrNumber	col[REV_NCOLUMNS];
+	Datum	   *values;
+	bool	   *nulls;
 
-	become_owner(&saved);
-	portal = SPI_cursor_open(NULL, query_plan(query), NULL, NULL, false);
-	for (;;)
+	/*
+	 * What this transaction wrote so far, and under READ COMMITTED what
+	 * others committed up to now (after the lock), as SPI would see it.
+	 */
+	CommandCounterIncrement();
+	snapshot = RegisterSnapshot(GetTransactionSnapshot());
+
+	/* The applied revisions, by id. */
+	ctl.keysize = MIGRATE_ID_MAXLEN + 1;
+	ctl.entrysize = sizeof(AppliedRow);
+	ctl.hcxt = cxt;
+	applied = hash_create("migrate applied revisions", 1024, &ctl,
+						  HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	rel = table_open(catalog_relid("applied"), AccessShareLock);
+	desc = RelationGetDescr(rel);
+	col[0] = attnum_of(rel, "revision");
+	col[1] = attnum_of(rel, "applied_at");
+	col[2] = attnum_of(rel, "checksum");
+	scan = table_beginscan(rel, snapshot, 0, NULL);
+	while ((tuple = heap_getnext(scan, ForwardScanDirection)) != NULL)
 	{
-		SPI_cursor_fetch(portal, true, GRAPH_BATCH);
-		MemoryContextSwitchTo(cxt);
-		if (SPI_processed == 0)
-			break;
-		if (SPI_processed > (uint64) (INT_MAX / sizeof(MigrateRevision) - nrevs))
-			ereport(ERROR,
-					errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					errmsg("too many revisions: more than %d", nrevs));
-		if (nrevs + (int) SPI_processed > capacity)
-		{
-			int			grown = Max(capacity * 2, nrevs + (int) SPI_processed);
+		bool		isnull;
+		char	   *id = arena_text(&arena, heap_getattr(tuple, col[0], desc, &isnull));
+		Datum		at = heap_getattr(tuple, col[1], desc, &isnull);
+		Datum		checksum = heap_getattr(tuple, col[2], desc, &isnull);
 
-			revs = repalloc(revs, sizeof(MigrateRevision) * grown);
-			memset(revs + capacity, 0, sizeof(MigrateRevision) * (grown - capacity));
-			capacity = grown;
-		}
-		for (uint64 i = 0; i < SPI_processed; i++)
-		{
-			MigrateRevision *rev = &revs[nrevs++];
-
-			/* One pass over each row, not one per column. */
-			heap_deform_tuple(SPI_tuptable->vals[i], SPI_tuptable->tupdesc,
-							  values, nulls);
-			rev->id = arena_text(&arena, values[0]);
-			rev->parent_ids = arena_text_array(&arena, values[1], nulls[1], &rev->nparents);
-			rev->depends_ids = arena_text_array(&arena, values[2], nulls[2], &rev->ndepends);
-			rev->labels = arena_text_array(&arena, values[3], nulls[3], &rev->nlabels);
-			rev->message = arena_text(&arena, values[4]);
-			rev->has_downgrade = DatumGetBool(values[5]);
-			rev->checksum = arena_text(&arena, values[6]);
-			rev->seq = nulls[7] ? 0 : DatumGetInt64(values[7]);
-			rev->applied = !nulls[8];
-			rev->has_applied_at = !nulls[8];
-			rev->applied_at = nulls[8] ? 0 : DatumGetTimestampTz(values[8]);
-			rev->applied_checksum = nulls[9] ? NULL : arena_text(&arena, values[9]);
-			if (with_scripts)
-			{
-				rev->upgrade = arena_text(&arena, values[10]);
-				rev->downgrade = nulls[11] ? NULL : arena_text(&arena, values[11]);
-			}
-		}
-		SPI_freetuptable(SPI_tuptable);
+		if (strlen(id) > MIGRATE_ID_MAXLEN)
+			continue;
+		found = hash_search(applied, id, HASH_ENTER, NULL);
+		found->applied_at = DatumGetTimestampTz(at);
+		found->checksum = isnull ? NULL : arena_text(&arena, checksum);
 	}
-	SPI_cursor_close(portal);
-	MemoryContextSwitchTo(cxt);
-	restore_user(&saved);
+	table_endscan(scan);
+	table_close(rel, AccessShareLock);
+
+	/* Every revision, one pass over each row. */
+	rel = table_open(catalog_relid("revisions"), AccessShareLock);
+	desc = RelationGetDescr(rel);
+	for (int i = 0; i < REV_NCOLUMNS; i++)
+		col[i] = attnum_of(rel, revision_columns[i]);
+	values = palloc(sizeof(Datum) * desc->natts);
+	nulls = palloc(sizeof(bool) * desc->natts);
+	scan = table_beginscan(rel, snapshot, 0, NULL);
+	while ((tuple = heap_getnext(scan, ForwardScanDirection)) != NULL)
+	{
+		MigrateRevision *rev;
+
+		CHECK_FOR_INTERRUPTS();
+		if (nrevs == capacity)
+		{
+			if (capacity > INT_MAX / 2 / (int) sizeof(MigrateRevision))
+				ereport(ERROR,
+						errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+						errmsg("too many revisions: more than %d", nrevs));
+			revs = repalloc(revs, sizeof(MigrateRevision) * capacity * 2);
+			memset(revs + capacity, 0, sizeof(MigrateRevision) * capacity);
+			capacity *= 2;
+		}
+		rev = &revs[nrevs++];
+		heap_deform_tuple(tuple, desc, values, nulls);
+		rev->id = arena_text(&arena, values[col[REV_ID] - 1]);
+		rev->parent_ids = arena_text_array(&arena, values[col[REV_PARENTS] - 1],
+										   nulls[col[REV_PARENTS] - 1], &rev->nparents);
+		rev->depends_ids = arena_text_array(&arena, values[col[REV_DEPENDS] - 1],
+											nulls[col[REV_DEPENDS] - 1], &rev->ndepends);
+		rev->labels = arena_text_array(&arena, values[col[REV_LABELS] - 1],
+									   nulls[col[REV_LABELS] - 1], &rev->nlabels);
+		rev->message = arena_text(&arena, values[col[REV_MESSAGE] - 1]);
+		rev->has_downgrade = !nulls[col[REV_DOWNGRADE] - 1];
+		rev->checksum = arena_text(&arena, values[col[REV_CHECKSUM] - 1]);
+		rev->seq = DatumGetInt64(values[col[REV_SEQ] - 1]);
+		if (with_scripts)
+		{
+			rev->upgrade = arena_text(&arena, values[col[REV_UPGRADE] - 1]);
+			rev->downgrade = rev->has_downgrade
+				? arena_text(&arena, values[col[REV_DOWNGRADE] - 1]) : NULL;
+		}
+		found = strlen(rev->id) <= MIGRATE_ID_MAXLEN
+			? hash_search(applied, rev->id, HASH_FIND, NULL) : NULL;
+		rev->applied = found != NULL;
+		rev->has_applied_at = found != NULL;
+		rev->applied_at = found ? found->applied_at : 0;
+		rev->applied_checksum = found ? found->checksum : NULL;
+	}
+	table_endscan(scan);
+	table_close(rel, AccessShareLock);
+	UnregisterSnapshot(snapshot);
+	hash_destroy(applied);
 
 	/* Registration order, which breaks ties everywhere in the graph. */
 	qsort(revs, nrevs, sizeof(MigrateRevision), compare_seq);
