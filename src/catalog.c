@@ -2,8 +2,8 @@
  *
  * catalog.c
  *		Every read and write of the migrate schema: through SPI, except the
- *		two reads on every application's path (is a revision applied, the
- *		cached state), which read the table directly.
+ *		reads that must be fast (is a revision applied, the cached state,
+ *		the whole graph), which scan the tables directly.
  *
  * Queries are parameterised, fully schema-qualified (operators too), so a
  * caller's search_path cannot redirect them, and run as the owner of the
