@@ -412,7 +412,9 @@ bool_column(int row, int column)
 }
 
 /* A text[] column as a C array of strings; NULL elements are skipped. */
-static char **cstring_array(Datum value, bool null, int *n);
+struct StringArena;
+static char **arena_text_array(struct StringArena *arena, Datum value,
+							   bool null, int *n);
 
 static int
 compare_seq(const void *a, const void *b)
@@ -430,32 +432,9 @@ text_array_column(int row, int column, int *n)
 	Datum		value = SPI_getbinval(SPI_tuptable->vals[row],
 									  SPI_tuptable->tupdesc, column, &null);
 
-	return cstring_array(value, null, n);
+	return arena_text_array(NULL, value, null, n);
 }
 
-/* The non-null elements of a text[] value, as C strings. */
-static char **
-cstring_array(Datum value, bool null, int *n)
-{
-	Datum	   *elems;
-	bool	   *elemnulls;
-	int			nelems;
-	char	  **result;
-	int			count = 0;
-
-	*n = 0;
-	/* Most revisions have no dependencies and no labels: skip the copy. */
-	if (null || VARSIZE_ANY(DatumGetPointer(value)) <= sizeof(ArrayType))
-		return NULL;
-	deconstruct_array(DatumGetArrayTypeP(value), TEXTOID, -1, false,
-					  TYPALIGN_INT, &elems, &elemnulls, &nelems);
-	result = palloc(sizeof(char *) * Max(nelems, 1));
-	for (int i = 0; i < nelems; i++)
-		if (!elemnulls[i])
-			result[count++] = TextDatumGetCString(elems[i]);
-	*n = count;
-	return result;
-}
 
 static Datum
 text_array_datum(int n, char **strings)
@@ -714,7 +693,8 @@ attnum_of(Relation rel, const char *column)
 /*
  * The strings of a graph, packed end to end in large blocks: a graph of
  * 100,000 revisions holds most of a million short strings, and a chunk of
- * its own for each would double the memory they take.
+ * its own for each would double the memory they take.  Without an arena
+ * (NULL), each string is palloc'd on its own, for a single revision.
  */
 typedef struct StringArena
 {
@@ -727,9 +707,12 @@ typedef struct StringArena
 static void *
 arena_alloc(StringArena *arena, size_t size, size_t align)
 {
-	size_t		pad = (align - ((uintptr_t) arena->next % align)) % align;
+	size_t		pad;
 	void	   *result;
 
+	if (arena == NULL)
+		return palloc(size);
+	pad = (align - ((uintptr_t) arena->next % align)) % align;
 	if (arena->left < size + pad)
 	{
 		if (size > ARENA_BLOCK / 4)
@@ -1108,6 +1091,20 @@ catalog_set_applied(const MigrateRevision *rev, bool applied,
 	catalog_applied_changed();
 }
 
+/* The first six values of a migrate.log row, shared by q_log and q_log_failure. */
+static void
+log_values(Datum *values, const char *action, const char *revision,
+		   MigrateDirection direction, TimestampTz started,
+		   TimestampTz finished)
+{
+	values[0] = CStringGetTextDatum(action);
+	values[1] = CStringGetTextDatum(revision);
+	values[2] = CStringGetTextDatum(direction == MIGRATE_UP ? "up" : "down");
+	values[3] = TimestampTzGetDatum(started);
+	values[4] = TimestampTzGetDatum(finished);
+	values[5] = caller_name();
+}
+
 void
 catalog_log(const char *action, const char *revision,
 			MigrateDirection direction, TimestampTz started,
@@ -1115,12 +1112,7 @@ catalog_log(const char *action, const char *revision,
 {
 	Datum		values[6];
 
-	values[0] = CStringGetTextDatum(action);
-	values[1] = CStringGetTextDatum(revision);
-	values[2] = CStringGetTextDatum(direction == MIGRATE_UP ? "up" : "down");
-	values[3] = TimestampTzGetDatum(started);
-	values[4] = TimestampTzGetDatum(finished);
-	values[5] = caller_name();
+	log_values(values, action, revision, direction, started, finished);
 	run_query(&q_log, values, NULL, false, 0);
 }
 
@@ -1132,12 +1124,7 @@ catalog_log_failure(const char *action, const char *revision,
 {
 	Datum		values[8];
 
-	values[0] = CStringGetTextDatum(action);
-	values[1] = CStringGetTextDatum(revision);
-	values[2] = CStringGetTextDatum(direction == MIGRATE_UP ? "up" : "down");
-	values[3] = TimestampTzGetDatum(started);
-	values[4] = TimestampTzGetDatum(finished);
-	values[5] = caller_name();
+	log_values(values, action, revision, direction, started, finished);
 	values[6] = CStringGetTextDatum(unpack_sql_state(edata->sqlerrcode));
 	values[7] = CStringGetTextDatum(edata->message ? edata->message : "");
 	run_query(&q_log_failure, values, NULL, false, 0);

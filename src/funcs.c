@@ -595,6 +595,23 @@ refuse_branch_base(const MigrateTarget *target, const char *text,
 }
 
 /*
+ * The steps that move the graph to a target, in the order they run: what
+ * upgrade(), downgrade(), run() and plan() all start from.  "funcname"
+ * names the upgrading call in the error for a <label>@base target.
+ */
+static MigrateSteps *
+steps_to(MigrateGraph *graph, const char *target_text, bool downgrade,
+		 const char *funcname)
+{
+	MigrateTarget *target = target_resolve(graph, target_text);
+
+	if (downgrade)
+		return graph_downgrade_steps(graph, target, target_text);
+	refuse_branch_base(target, target_text, funcname);
+	return graph_upgrade_steps(graph, target);
+}
+
+/*
  * The common no-op: "head" when the cache says the database is at the
  * single head.  Answered without reading the graph.
  */
@@ -662,11 +679,8 @@ migrate_upgrade(PG_FUNCTION_ARGS)
 	if (!at_cached_head(target_text, &current))
 	{
 		MigrateGraph *graph = catalog_load_graph(false);
-		MigrateTarget *target = target_resolve(graph, target_text);
-		MigrateSteps *steps;
+		MigrateSteps *steps = steps_to(graph, target_text, false, "upgrade");
 
-		refuse_branch_base(target, target_text, "upgrade");
-		steps = graph_upgrade_steps(graph, target);
 		apply_steps(graph, steps, MIGRATE_UP);
 		mark_steps(graph, steps, true);
 		current = finish_state_change(graph, steps->nsteps);
@@ -690,7 +704,6 @@ migrate_downgrade(PG_FUNCTION_ARGS)
 	MemoryContext callercxt = CurrentMemoryContext;
 	char	   *target_text = text_arg(fcinfo, 0, "target");
 	MigrateGraph *graph;
-	MigrateTarget *target;
 	MigrateSteps *steps;
 	Datum		result;
 
@@ -699,8 +712,7 @@ migrate_downgrade(PG_FUNCTION_ARGS)
 	catalog_lock();
 
 	graph = catalog_load_graph(false);
-	target = target_resolve(graph, target_text);
-	steps = graph_downgrade_steps(graph, target, target_text);
+	steps = steps_to(graph, target_text, true, "downgrade");
 	apply_steps(graph, steps, MIGRATE_DOWN);
 	mark_steps(graph, steps, false);
 
@@ -845,19 +857,11 @@ migrate_run(PG_FUNCTION_ARGS)
 		if (graph == NULL || changes != expected)
 		{
 			MemoryContext oldcxt;
-			MigrateTarget *target;
 
 			MemoryContextReset(runcxt);
 			oldcxt = MemoryContextSwitchTo(runcxt);
 			graph = catalog_load_graph(false);
-			target = target_resolve(graph, target_text);
-			if (downgrade)
-				steps = graph_downgrade_steps(graph, target, target_text);
-			else
-			{
-				refuse_branch_base(target, target_text, "run");
-				steps = graph_upgrade_steps(graph, target);
-			}
+			steps = steps_to(graph, target_text, downgrade, "run");
 			next = 0;
 			MemoryContextSwitchTo(oldcxt);
 		}
@@ -894,7 +898,6 @@ migrate_plan(PG_FUNCTION_ARGS)
 	TupleDesc	tupdesc;
 	Tuplestorestate *store;
 	MigrateGraph *graph;
-	MigrateTarget *target;
 	MigrateSteps *steps;
 
 	if (PG_ARGISNULL(1))
@@ -904,14 +907,7 @@ migrate_plan(PG_FUNCTION_ARGS)
 
 	catalog_connect();
 	graph = catalog_load_graph(true);
-	target = target_resolve(graph, target_text);
-	if (downgrade)
-		steps = graph_downgrade_steps(graph, target, target_text);
-	else
-	{
-		refuse_branch_base(target, target_text, "upgrade");
-		steps = graph_upgrade_steps(graph, target);
-	}
+	steps = steps_to(graph, target_text, downgrade, "upgrade");
 
 	for (int i = 0; i < steps->nsteps; i++)
 	{

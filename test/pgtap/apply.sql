@@ -7,15 +7,7 @@
 -- Scripts count their runs with sequences (ap_runs, ap_down_runs): nextval()
 -- is not undone by a rollback, so a count also shows scripts that ran in a
 -- call that failed afterwards.  ap_trace records the order scripts ran in.
-\set ON_ERROR_STOP 1
-\pset format unaligned
-\pset tuples_only true
-\pset pager off
-SET client_min_messages = warning;
-BEGIN;
-CREATE EXTENSION IF NOT EXISTS pgtap;   -- harmless when present
-CREATE EXTENSION migrate;
-SET migrate.report_timing = off;
+\ir setup.psql
 SELECT plan(127);
 
 CREATE SEQUENCE ap_runs;

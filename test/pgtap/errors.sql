@@ -6,15 +6,7 @@
 -- Graph used (phase 2 onwards):
 --   abcd0001 (base) -> abcd0002 (label auth)
 --                   -> e_side -> e_irr (irreversible)
-\set ON_ERROR_STOP 1
-\pset format unaligned
-\pset tuples_only true
-\pset pager off
-SET client_min_messages = warning;
-BEGIN;
-CREATE EXTENSION IF NOT EXISTS pgtap;   -- harmless when present
-CREATE EXTENSION migrate;
-SET migrate.report_timing = off;
+\ir setup.psql
 SELECT plan(191);
 
 -- Everything a failed call could have touched, as one text.

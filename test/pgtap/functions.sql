@@ -3,15 +3,7 @@
 -- The objects the extension creates: every function with its exact
 -- signature (parameter names, types, defaults, result), the catalog tables,
 -- the history view and their columns, and the dump configuration.
-\set ON_ERROR_STOP 1
-\pset format unaligned
-\pset tuples_only true
-\pset pager off
-SET client_min_messages = warning;
-BEGIN;
-CREATE EXTENSION IF NOT EXISTS pgtap;   -- harmless when present
-CREATE EXTENSION migrate;
-SET migrate.report_timing = off;
+\ir setup.psql
 SELECT plan(84);
 
 -- ---------------------------------------------------------------------

@@ -4,15 +4,7 @@
 -- generated and explicit ids, default parents, new bases, merges,
 -- depends_on, branch labels, idempotent re-registration, replacing an
 -- unapplied revision, the protection of applied revisions, checksums.
-\set ON_ERROR_STOP 1
-\pset format unaligned
-\pset tuples_only true
-\pset pager off
-SET client_min_messages = warning;
-BEGIN;
-CREATE EXTENSION IF NOT EXISTS pgtap;   -- harmless when present
-CREATE EXTENSION migrate;
-SET migrate.report_timing = off;
+\ir setup.psql
 SELECT plan(99);
 
 -- ---------------------------------------------------------------------

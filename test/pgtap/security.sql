@@ -4,15 +4,7 @@
 -- the documented deployer grant (EXECUTE on all functions) is enough to
 -- register and apply, and scripts run with the caller's rights.  Then a
 -- search_path full of look-alikes must change nothing.
-\set ON_ERROR_STOP 1
-\pset format unaligned
-\pset tuples_only true
-\pset pager off
-SET client_min_messages = warning;
-BEGIN;
-CREATE EXTENSION IF NOT EXISTS pgtap;   -- harmless when present
-CREATE EXTENSION migrate;
-SET migrate.report_timing = off;
+\ir setup.psql
 SELECT plan(116);
 
 CREATE ROLE regress_migrate_app;

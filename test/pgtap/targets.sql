@@ -12,15 +12,7 @@
 --   f00d0007 (N)     parent M          (phase 2)
 --
 -- Every revision creates table tg_<letter> and its downgrade drops it.
-\set ON_ERROR_STOP 1
-\pset format unaligned
-\pset tuples_only true
-\pset pager off
-SET client_min_messages = warning;
-BEGIN;
-CREATE EXTENSION IF NOT EXISTS pgtap;   -- harmless when present
-CREATE EXTENSION migrate;
-SET migrate.report_timing = off;
+\ir setup.psql
 SELECT plan(134);
 
 -- Which tg_* tables exist, and which revisions are applied.
