@@ -113,10 +113,6 @@ static CatalogQuery q_fetch_scripts = {
 	" WHERE id OPERATOR(pg_catalog.=) $1",
 	1, {TEXTOID}, true
 };
-static CatalogQuery q_revision_exists = {
-	"SELECT 1 FROM migrate.revisions WHERE id OPERATOR(pg_catalog.=) $1",
-	1, {TEXTOID}, true
-};
 static CatalogQuery q_missing_revisions = {
 	"SELECT u.id FROM pg_catalog.unnest($1) WITH ORDINALITY AS u(id, n)"
 	" WHERE NOT EXISTS (SELECT 1 FROM migrate.revisions r"
@@ -129,6 +125,23 @@ static CatalogQuery q_label_owner = {
 	" WHERE branch_labels OPERATOR(pg_catalog.@>) ARRAY[$1]::pg_catalog.text[]"
 	" AND id OPERATOR(pg_catalog.<>) $2",
 	2, {TEXTOID, TEXTOID}, true
+};
+/* Few revisions have labels: a scan, done only when a label is registered. */
+static CatalogQuery q_id_with_prefix = {
+	"SELECT id FROM migrate.revisions"
+	" WHERE pg_catalog.starts_with(id, $1) AND id OPERATOR(pg_catalog.<>) $2"
+	" ORDER BY id LIMIT 1",
+	2, {TEXTOID, TEXTOID}
+};
+/* $1 holds every prefix of an id: the label index finds the revisions. */
+static CatalogQuery q_label_prefix = {
+	"SELECT r.id, l.label FROM migrate.revisions r,"
+	" pg_catalog.unnest(r.branch_labels) AS l(label)"
+	" WHERE r.branch_labels OPERATOR(pg_catalog.&&) $1"
+	" AND l.label OPERATOR(pg_catalog.=) ANY ($1)"
+	" AND r.id OPERATOR(pg_catalog.<>) $2"
+	" ORDER BY pg_catalog.length(l.label), r.id LIMIT 1",
+	2, {TEXTARRAYOID, TEXTOID}, true
 };
 static CatalogQuery q_fetch_revision = {
 	"SELECT r.parents, r.depends_on, r.branch_labels, r.message, r.checksum,"
@@ -1108,16 +1121,6 @@ catalog_checksum(const char *upgrade, const char *downgrade,
 	return result;
 }
 
-bool
-catalog_revision_exists(const char *id)
-{
-	Datum		values[1] = {CStringGetTextDatum(id)};
-	bool		exists = run_query(&q_revision_exists, values, NULL, false, 1) > 0;
-
-	SPI_freetuptable(SPI_tuptable);
-	return exists;
-}
-
 /* Which of these ids are not registered, in the order given. */
 List *
 catalog_missing_revisions(int n, char **ids)
@@ -1148,6 +1151,49 @@ catalog_label_owner(const char *label, const char *except_id)
 		owner = text_column(0, 1, NULL);
 	SPI_freetuptable(SPI_tuptable);
 	return owner;
+}
+
+/*
+ * A registered id other than except_id that starts with "prefix" (or is
+ * it), or NULL: a branch label must not be one, or the label would capture
+ * what an operator types as a prefix.
+ */
+char *
+catalog_id_with_prefix(const char *prefix, const char *except_id)
+{
+	Datum		values[2] = {CStringGetTextDatum(prefix),
+	CStringGetTextDatum(except_id)};
+	char	   *id = NULL;
+
+	if (run_query(&q_id_with_prefix, values, NULL, false, 1) > 0)
+		id = text_column(0, 1, NULL);
+	SPI_freetuptable(SPI_tuptable);
+	return id;
+}
+
+/*
+ * A branch label of a revision other than except_id that is a prefix of
+ * "id" (or equals it), or NULL; *owner is its revision.
+ */
+char *
+catalog_label_prefix(const char *id, const char *except_id, char **owner)
+{
+	int			len = strlen(id);
+	char	  **prefixes = palloc(sizeof(char *) * Max(len, 1));
+	Datum		values[2];
+	char	   *label = NULL;
+
+	for (int i = 0; i < len; i++)
+		prefixes[i] = pnstrdup(id, i + 1);
+	values[0] = text_array_datum(len, prefixes);
+	values[1] = CStringGetTextDatum(except_id);
+	if (run_query(&q_label_prefix, values, NULL, false, 1) > 0)
+	{
+		*owner = text_column(0, 1, NULL);
+		label = text_column(0, 2, NULL);
+	}
+	SPI_freetuptable(SPI_tuptable);
+	return label;
 }
 
 /*

@@ -299,11 +299,15 @@ register_revision(NewRevision *nr)
 	bool		exists = catalog_fetch_revision(nr->id, &old);
 	List	   *missing;
 	char	   *owner;
+	char	   *other;
+	char	   *label;
 	char	   *checksum;
 	List	   *upgrade_stmts;
 	List	   *waived;
 
-	while (!nr->id_given && exists)
+	/* A made-up id is new, and starts with no branch label. */
+	while (!nr->id_given &&
+		   (exists || catalog_label_prefix(nr->id, nr->id, &owner) != NULL))
 	{
 		nr->id = random_id();
 		exists = catalog_fetch_revision(nr->id, &old);
@@ -382,20 +386,38 @@ register_revision(NewRevision *nr)
 					errmsg("branch label \"%s\" is already used by revision \"%s\"",
 						   nr->labels[i], owner),
 					errhint("Branch labels name one branch each: choose another label."));
-		if (strcmp(nr->labels[i], nr->id) != 0 &&
-			catalog_revision_exists(nr->labels[i]))
+		if ((other = catalog_id_with_prefix(nr->labels[i], nr->id)) != NULL)
+		{
+			if (strcmp(other, nr->labels[i]) == 0)
+				ereport(ERROR,
+						errcode(ERRCODE_DUPLICATE_OBJECT),
+						errmsg("branch label \"%s\" is already a revision id",
+							   nr->labels[i]),
+						errhint("A label and a revision id would be the same target: choose another label."));
 			ereport(ERROR,
 					errcode(ERRCODE_DUPLICATE_OBJECT),
-					errmsg("branch label \"%s\" is already a revision id",
-						   nr->labels[i]),
-					errhint("A label and a revision id would be the same target: choose another label."));
+					errmsg("branch label \"%s\" is a prefix of revision id \"%s\"",
+						   nr->labels[i], other),
+					errdetail("A target \"%s\" could mean the label or that revision.",
+							  nr->labels[i]),
+					errhint("Choose a label that no revision id starts with."));
+		}
 	}
-	if ((owner = catalog_label_owner(nr->id, nr->id)) != NULL)
+	if ((label = catalog_label_prefix(nr->id, nr->id, &owner)) != NULL)
+	{
+		if (strcmp(label, nr->id) == 0)
+			ereport(ERROR,
+					errcode(ERRCODE_DUPLICATE_OBJECT),
+					errmsg("revision id \"%s\" is already a branch label of revision \"%s\"",
+						   nr->id, owner),
+					errhint("A label and a revision id would be the same target: choose another id."));
 		ereport(ERROR,
 				errcode(ERRCODE_DUPLICATE_OBJECT),
-				errmsg("revision id \"%s\" is already a branch label of revision \"%s\"",
-					   nr->id, owner),
-				errhint("A label and a revision id would be the same target: choose another id."));
+				errmsg("revision id \"%s\" starts with branch label \"%s\" of revision \"%s\"",
+					   nr->id, label, owner),
+				errdetail("A target \"%s\" could mean the label or this revision.", label),
+				errhint("Choose an id that does not start with a branch label."));
+	}
 
 	memset(&rev, 0, sizeof(rev));
 	rev.id = nr->id;

@@ -671,8 +671,9 @@ graph_upgrade_steps(const MigrateGraph *graph, const MigrateTarget *target)
 
 /*
  * Downgrade: every applied revision that descends from the target or
- * depends on one that does, children first.  Revisions the target itself
- * needs stay applied, and so do branches that do not descend from it.
+ * depends on one that does, children first.  The target stays applied, and
+ * so do the revisions it needs, the revisions that depend on the target
+ * itself and the branches that do not descend from it.
  */
 MigrateSteps *
 graph_downgrade_steps(const MigrateGraph *graph, const MigrateTarget *target,
@@ -692,6 +693,8 @@ graph_downgrade_steps(const MigrateGraph *graph, const MigrateTarget *target,
 		case MIGRATE_TARGET_REVISIONS:
 			{
 				bool	   *keep = palloc0(sizeof(bool) * Max(n, 1));
+				int		   *children;
+				int			nchildren = 0;
 
 				for (int i = 0; i < target->nrevs; i++)
 				{
@@ -706,11 +709,28 @@ graph_downgrade_steps(const MigrateGraph *graph, const MigrateTarget *target,
 										  target_text),
 								errhint("Use migrate.upgrade() to move forward; migrate.current() shows where the database is."));
 				}
+				/*
+				 * The walk starts at the targets' children, not at the
+				 * targets: a revision that depends on a target itself
+				 * needs nothing that goes, and stays applied.
+				 */
+				for (int i = 0; i < target->nrevs; i++)
+					nchildren += graph->revs[target->revs[i]].nchildren;
+				children = palloc(sizeof(int) * Max(nchildren, 1));
+				nchildren = 0;
+				for (int i = 0; i < target->nrevs; i++)
+				{
+					const MigrateRevision *rev = &graph->revs[target->revs[i]];
+
+					for (int j = 0; j < rev->nchildren; j++)
+						children[nchildren++] = rev->children[j];
+				}
 				graph_mark_ancestors(graph, target->revs, target->nrevs, keep);
-				graph_mark_descendants(graph, target->revs, target->nrevs, true, set);
+				graph_mark_descendants(graph, children, nchildren, true, set);
 				for (int i = 0; i < n; i++)
 					set[i] = set[i] && graph->revs[i].applied && !keep[i];
 				pfree(keep);
+				pfree(children);
 				break;
 			}
 

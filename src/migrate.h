@@ -28,9 +28,6 @@
 /* Revision ids and branch labels: [A-Za-z0-9_]{1,64}, not a keyword. */
 #define MIGRATE_ID_MAXLEN		64
 
-/* A revision prefix must have at least this many characters. */
-#define MIGRATE_PREFIX_MINLEN	4
-
 /* Length of the random ids that migrate.revision() makes up. */
 #define MIGRATE_RANDOM_ID_LEN	12
 
@@ -257,9 +254,11 @@ extern char *catalog_checksum(const char *upgrade, const char *downgrade,
 							  int nparents, char **parents,
 							  int ndepends, char **depends,
 							  bool transactional);
-extern bool catalog_revision_exists(const char *id);
 extern List *catalog_missing_revisions(int n, char **ids);
 extern char *catalog_label_owner(const char *label, const char *except_id);
+extern char *catalog_id_with_prefix(const char *prefix, const char *except_id);
+extern char *catalog_label_prefix(const char *id, const char *except_id,
+								  char **owner);
 extern bool catalog_fetch_revision(const char *id, MigrateRevision *rev);
 extern void catalog_insert_revision(const MigrateRevision *rev,
 									const char *upgrade,

@@ -5,7 +5,7 @@
  *		on a given graph.
  *
  *	  head | heads | base
- *	  NAME                     id, unique id prefix (>= 4 chars), or label
+ *	  NAME                     id, label, or unique id prefix (any length)
  *	  NAME@head | NAME@base    the head or the base of NAME's branch
  *	  NAME@+N | NAME@-N        N steps from the applied head of NAME's branch
  *	  +N | -N                  N steps from the current revision
@@ -37,8 +37,7 @@ report_invalid_target(const char *target)
 	ereport(ERROR,
 			errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			errmsg("invalid target \"%s\"", target),
-			errdetail("A target is head, heads, base, a revision id or unique prefix of at least %d characters, a branch label, <label>@head, <label>@base, +N, -N, <revision>+N or <revision>-N.",
-					  MIGRATE_PREFIX_MINLEN));
+			errdetail("A target is head, heads, base, a revision id or a unique prefix of one, a branch label, <label>@head, <label>@base, +N, -N, <revision>+N or <revision>-N."));
 }
 
 static bool
@@ -73,33 +72,42 @@ parse_count(const char *s)
 }
 
 /*
- * Resolve a NAME: an id, a branch label or a unique prefix.
+ * Resolve a NAME: an id, a branch label or a unique prefix of any length,
+ * in that order, as Alembic takes "alembic upgrade ae1".  Registration
+ * keeps labels from looking like prefixes; a catalog where one still does
+ * (edited by hand) gets an error naming both, so that nobody's label can
+ * capture what an operator typed as a prefix.
  */
 int
 target_resolve_revision(const MigrateGraph *graph, const char *name)
 {
 	int			found;
+	int			label;
 	size_t		len = strlen(name);
 	int		   *matches;
 	int			nmatches = 0;
 
 	if ((found = graph_find(graph, name)) >= 0)
 		return found;
-	if ((found = graph_find_label(graph, name)) >= 0)
-		return found;
+	label = graph_find_label(graph, name);
 
-	if (len < MIGRATE_PREFIX_MINLEN)
-		ereport(ERROR,
-				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				errmsg("revision prefix \"%s\" is too short", name),
-				errdetail("No revision or branch label is called \"%s\", and a prefix must have at least %d characters.",
-						  name, MIGRATE_PREFIX_MINLEN),
-				errhint("Use more characters of the revision id."));
-
+	/* A label that starts its own revision's id means that revision anyway. */
 	matches = palloc(sizeof(int) * Max(graph->nrevs, 1));
 	for (int i = 0; i < graph->nrevs; i++)
-		if (strncmp(graph->revs[i].id, name, len) == 0)
+		if (i != label && strncmp(graph->revs[i].id, name, len) == 0)
 			matches[nmatches++] = i;
+
+	if (label >= 0 && nmatches > 0)
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("target \"%s\" is ambiguous: it is a branch label and a revision prefix",
+					   name),
+				errdetail("\"%s\" is a branch label of revision \"%s\" and a prefix of revisions %s.",
+						  name, graph->revs[label].id,
+						  graph_id_list(graph, matches, nmatches, true)),
+				errhint("Use the full revision id, or rename the branch label."));
+	if (label >= 0)
+		return label;
 
 	if (nmatches == 0)
 		ereport(ERROR,

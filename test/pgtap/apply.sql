@@ -8,7 +8,7 @@
 -- is not undone by a rollback, so a count also shows scripts that ran in a
 -- call that failed afterwards.  ap_trace records the order scripts ran in.
 \ir setup.psql
-SELECT plan(127);
+SELECT plan(128);
 
 CREATE SEQUENCE ap_runs;
 CREATE SEQUENCE ap_down_runs;
@@ -191,17 +191,20 @@ SELECT is(pg_temp.trace_since(:'tmark'::int),
 
 -- downgrade: children and dependents first, ties latest registered first
 SELECT results_eq($$SELECT revision FROM migrate.plan('ap_late', true)$$,
-    ARRAY['ap_v', 'ap_w'],
-    'downgrading a dependency unapplies what depends on it, dependents first');
+    ARRAY[]::text[],
+    'downgrading to a dependency leaves what depends on it applied: nothing descends from it');
+SELECT results_eq($$SELECT revision FROM migrate.plan('ap_late@base', true)$$,
+    ARRAY['ap_v', 'ap_w', 'ap_late'],
+    'unapplying a dependency unapplies what depends on it, dependents first');
 SELECT results_eq($$SELECT revision FROM migrate.plan('ap_z', true)$$,
     ARRAY['ap_v', 'ap_top', 'ap_x'],
     'downgrade to ap_z: its descendants, children first; the other parent of the merge stays');
 SELECT pg_temp.trace_mark() AS tmark \gset
-SELECT is(migrate.downgrade('ap_late'), 'a1,ap_late,ap_top,st3', 'downgrade(ap_late)');
-SELECT is(pg_temp.trace_since(:'tmark'::int), ARRAY['down v', 'down w'],
-    'the dependent revisions were downgraded, children first');
-SELECT ok(migrate.is_applied('ap_top') AND migrate.is_applied('ap_late'),
-    'the target and unrelated revisions stay applied');
+SELECT is(migrate.downgrade('ap_late@base'), 'a1,ap_top,st3', 'downgrade(ap_late@base)');
+SELECT is(pg_temp.trace_since(:'tmark'::int), ARRAY['down v', 'down w', 'down late'],
+    'the dependent revisions were downgraded first');
+SELECT ok(migrate.is_applied('ap_top') AND NOT migrate.is_applied('ap_late'),
+    'unrelated revisions stay applied');
 SELECT is(migrate.upgrade('ap_v'), 'a1,ap_late,ap_v,ap_w,st3', 'upgrade(ap_v) again');
 
 SELECT pg_temp.trace_mark() AS tmark \gset

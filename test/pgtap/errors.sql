@@ -7,7 +7,7 @@
 --   abcd0001 (base) -> abcd0002 (label auth)
 --                   -> e_side -> e_irr (irreversible)
 \ir setup.psql
-SELECT plan(191);
+SELECT plan(194);
 
 -- Everything a failed call could have touched, as one text.
 CREATE FUNCTION pg_temp.state() RETURNS text LANGUAGE sql AS $$
@@ -128,14 +128,14 @@ SELECT throws_ok($$SELECT migrate.upgrade('nosuch+1')$$, '42704', 'revision "nos
 SELECT throws_ok($$SELECT migrate.merge(ARRAY['abcd0002', 'nosuch'])$$, '42704', 'revision "nosuch" does not exist',
     'merge() of an unknown revision');
 
-SELECT throws_ok($$SELECT migrate.upgrade('abc')$$, '22023', 'revision prefix "abc" is too short',
-    'upgrade(3-character prefix)');
-SELECT throws_ok($$SELECT migrate.downgrade('ab')$$, '22023', 'revision prefix "ab" is too short',
-    'downgrade(2-character prefix)');
-SELECT throws_ok($$SELECT migrate.stamp('e')$$, '22023', 'revision prefix "e" is too short',
-    'stamp(1-character prefix)');
-SELECT throws_ok($$SELECT * FROM migrate.plan('abc')$$, '22023', 'revision prefix "abc" is too short',
-    'plan(3-character prefix)');
+SELECT throws_ok($$SELECT migrate.upgrade('abc')$$, '22023', 'revision prefix "abc" is ambiguous',
+    'upgrade(ambiguous 3-character prefix)');
+SELECT throws_ok($$SELECT migrate.downgrade('ab')$$, '22023', 'revision prefix "ab" is ambiguous',
+    'downgrade(ambiguous 2-character prefix)');
+SELECT throws_ok($$SELECT migrate.stamp('e')$$, '22023', 'revision prefix "e" is ambiguous',
+    'stamp(ambiguous 1-character prefix)');
+SELECT throws_ok($$SELECT * FROM migrate.plan('z')$$, '42704', 'revision "z" does not exist',
+    'plan(1-character prefix of nothing)');
 
 SELECT throws_ok($$SELECT migrate.upgrade('abcd')$$, '22023', 'revision prefix "abcd" is ambiguous',
     'upgrade(ambiguous prefix)');
@@ -305,6 +305,13 @@ SELECT throws_ok($$SELECT migrate.revision('SELECT 1', NULL, '', 'e_l', '{}', '{
     'branch label "e_side" is already a revision id', 'a label equal to a revision id');
 SELECT throws_ok($$SELECT migrate.revision('SELECT 1', NULL, '', 'auth', '{}')$$, '42710',
     'revision id "auth" is already a branch label of revision "abcd0002"', 'an id equal to a label');
+-- A label must not capture a prefix: "upgrade abcd0" must mean the revisions.
+SELECT throws_ok($$SELECT migrate.revision('SELECT 1', NULL, '', 'e_l', '{}', '{}', ARRAY['abcd0'])$$, '42710',
+    'branch label "abcd0" is a prefix of revision id "abcd0001"', 'a label that is a prefix of an id');
+SELECT throws_ok($$SELECT migrate.revision('SELECT 1', NULL, '', 'e_l', '{}', '{}', ARRAY['e'])$$, '42710',
+    'branch label "e" is a prefix of revision id "e_irr"', 'a one-character label that starts ids');
+SELECT throws_ok($$SELECT migrate.revision('SELECT 1', NULL, '', 'auth_x1', '{}')$$, '42710',
+    'revision id "auth_x1" starts with branch label "auth" of revision "abcd0002"', 'an id that starts with a label');
 SELECT throws_ok($$SELECT migrate.revision('SELECT 1', NULL, '', 'e_l')$$, '22023',
     'cannot choose a parent for revision "e_l": the revision graph has 3 heads',
     'parents NULL with several heads');

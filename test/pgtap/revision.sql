@@ -5,7 +5,7 @@
 -- depends_on, branch labels, idempotent re-registration, replacing an
 -- unapplied revision, the protection of applied revisions, checksums.
 \ir setup.psql
-SELECT plan(99);
+SELECT plan(102);
 
 -- ---------------------------------------------------------------------
 -- The first revision: random id, a base
@@ -279,6 +279,27 @@ SELECT lives_ok($$SELECT migrate.revision('SELECT 1', 'SELECT 1', 'side', 'rv_si
 SELECT is(migrate.merge(NULL, 'join all', 'rv_all'), 'rv_all', 'merge(NULL) joins all heads');
 SELECT is(migrate.merge(NULL, 'join all', 'rv_all'), 'rv_all',
     'merge(NULL) again under the same id is a no-op, not "a merge needs at least two revisions"');
+
+-- A made-up id never starts with a branch label: with a label for every
+-- two hex digits that no id starts with yet, new random ids all start with
+-- the few left (30 of them by chance alone: about never).
+CREATE TEMP TABLE rv_pairs AS
+    SELECT p FROM (SELECT lpad(to_hex(n), 2, '0') AS p FROM generate_series(0, 255) n) x
+     WHERE NOT EXISTS (SELECT FROM migrate.revisions r WHERE left(r.id, 2) = x.p);
+SELECT lives_ok($$SELECT migrate.revision('SELECT 1', NULL, 'l', 'rv_lbl' || p, '{}', '{}', ARRAY[p])
+                    FROM rv_pairs$$, 'a label for each free pair of hex digits');
+SELECT is((SELECT count(*) FROM (SELECT migrate.revision('SELECT 1', NULL, 'random', NULL, '{}') AS id
+                                   FROM generate_series(1, 30)) r
+            WHERE left(r.id, 2) IN (SELECT p FROM rv_pairs)), 0::bigint,
+    'no random id starts with a branch label');
+
+-- A catalog edited by hand so that a label is also a prefix: the name is
+-- an error that lists both, never silently the label.
+UPDATE migrate.revisions SET branch_labels = '{rv_c}' WHERE id = 'rv_side';
+SELECT throws_ok($$SELECT * FROM migrate.plan('rv_c')$$, '22023',
+    'target "rv_c" is ambiguous: it is a branch label and a revision prefix',
+    'a name that is a label and a prefix is refused');
+UPDATE migrate.revisions SET branch_labels = '{}' WHERE id = 'rv_side';
 
 SELECT * FROM finish();
 ROLLBACK;

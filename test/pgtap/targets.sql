@@ -13,7 +13,7 @@
 --
 -- Every revision creates table tg_<letter> and its downgrade drops it.
 \ir setup.psql
-SELECT plan(134);
+SELECT plan(155);
 
 -- Which tg_* tables exist, and which revisions are applied.
 CREATE FUNCTION pg_temp.tg() RETURNS text LANGUAGE sql AS $$
@@ -21,6 +21,17 @@ CREATE FUNCTION pg_temp.tg() RETURNS text LANGUAGE sql AS $$
     FROM pg_class c
     WHERE c.relname LIKE 'tg\_%' AND c.relkind = 'r' AND pg_table_is_visible(c.oid)
 $$;
+-- The DETAIL of the error a statement raises.
+CREATE FUNCTION pg_temp.err_detail(sql text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    d text;
+BEGIN
+    EXECUTE sql;
+    RETURN NULL;
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS d = PG_EXCEPTION_DETAIL;
+    RETURN d;
+END $$;
 CREATE FUNCTION pg_temp.applied() RETURNS text LANGUAGE sql AS $$
     SELECT coalesce(string_agg(revision, ',' ORDER BY revision), '') FROM migrate.applied
 $$;
@@ -58,9 +69,16 @@ SELECT throws_ok($$SELECT * FROM migrate.plan('cdef00')$$,
 SELECT results_eq($$SELECT revision FROM migrate.plan('cdef0004')$$,
     ARRAY['abcd0001', 'abcd0002', 'cdef0004'], 'full id that is also a prefix of nothing else');
 SELECT throws_ok($$SELECT * FROM migrate.plan('abc')$$,
-    '22023', 'revision prefix "abc" is too short', 'a 3-character prefix is too short');
+    '22023', 'revision prefix "abc" is ambiguous', 'a 3-character prefix matching two revisions');
 SELECT throws_ok($$SELECT * FROM migrate.plan('a')$$,
-    '22023', 'revision prefix "a" is too short', 'a 1-character prefix is too short');
+    '22023', 'revision prefix "a" is ambiguous', 'a 1-character prefix matching two revisions');
+-- Any unique prefix, as Alembic takes "alembic upgrade ae1".
+SELECT results_eq($$SELECT revision FROM migrate.plan('bcd')$$,
+    ARRAY['abcd0001', 'abcd0002', 'bcde0003'], 'unique prefix of 3 characters');
+SELECT results_eq($$SELECT revision FROM migrate.plan('b')$$,
+    ARRAY['abcd0001', 'abcd0002', 'bcde0003'], 'unique prefix of 1 character');
+SELECT is(pg_temp.err_detail($$SELECT * FROM migrate.plan('c')$$),
+    'It matches revisions cdef0004, cdef0005.', 'an ambiguous prefix lists the candidates');
 SELECT throws_ok($$SELECT * FROM migrate.plan('zzzz')$$,
     '42704', 'revision "zzzz" does not exist', 'a prefix matching nothing');
 SELECT results_eq($$SELECT revision FROM migrate.plan('ui')$$,
@@ -331,6 +349,44 @@ SELECT throws_ok($$SELECT * FROM migrate.plan('bcde0003,base')$$, '22023',
     'invalid target "bcde0003,base"', 'base in a list is refused');
 SELECT throws_ok($$SELECT * FROM migrate.plan('bcde0003,nope')$$, '42704',
     'revision "nope" does not exist', 'an unknown revision in a list is named');
+
+-- ---------------------------------------------------------------------
+-- Phase 4: downgrading to a revision that another revision depends on.
+-- Only the target's descendants go, and what depends on one of them; a
+-- revision that depends on the target itself stays, as in Alembic.
+--
+--   dep_a (label dep_lbl) <- dep_c <- dep_d
+--   dep_b: a base that depends on dep_a
+--   dep_e: a base that depends on dep_c
+-- ---------------------------------------------------------------------
+SELECT is(migrate.stamp('base'), NULL, 'stamp(base) before phase 4');
+SELECT is(migrate.revision('CREATE TABLE tg_da ()', 'DROP TABLE tg_da', 'dA', 'dep_a', '{}', '{}',
+                           ARRAY['dep_lbl']), 'dep_a', 'register dep_a');
+SELECT is(migrate.revision('CREATE TABLE tg_dc ()', 'DROP TABLE tg_dc', 'dC', 'dep_c', ARRAY['dep_a']),
+    'dep_c', 'register dep_c');
+SELECT is(migrate.revision('CREATE TABLE tg_dd ()', 'DROP TABLE tg_dd', 'dD', 'dep_d', ARRAY['dep_c']),
+    'dep_d', 'register dep_d');
+SELECT is(migrate.revision('CREATE TABLE tg_db ()', 'DROP TABLE tg_db', 'dB', 'dep_b', '{}', ARRAY['dep_a']),
+    'dep_b', 'register dep_b, depending on dep_a');
+SELECT is(migrate.revision('CREATE TABLE tg_de ()', 'DROP TABLE tg_de', 'dE', 'dep_e', '{}', ARRAY['dep_c']),
+    'dep_e', 'register dep_e, depending on dep_c');
+SELECT is(migrate.upgrade('dep_d,dep_b,dep_e'), 'dep_b,dep_d,dep_e', 'phase 4: all five applied');
+SELECT results_eq($$SELECT revision FROM migrate.plan('dep_a', true)$$,
+    ARRAY['dep_e', 'dep_d', 'dep_c'],
+    'plan(dep_a, true): its descendants and what depends on them, not what depends on dep_a');
+SELECT is(migrate.downgrade('dep_a'), 'dep_a,dep_b', 'downgrade(dep_a) keeps dep_b, which depends on dep_a');
+SELECT is(pg_temp.tg(), 'tg_da,tg_db', 'the downgrade script of dep_b did not run');
+SELECT is(migrate.upgrade('dep_d,dep_e'), 'dep_b,dep_d,dep_e', 'phase 4: applied again');
+SELECT results_eq($$SELECT revision FROM migrate.plan('dep_lbl', true)$$,
+    ARRAY['dep_e', 'dep_d', 'dep_c'], 'the same through a branch label');
+SELECT is(migrate.downgrade('dep_lbl'), 'dep_a,dep_b', 'downgrade(<label>) keeps dep_b');
+SELECT is(migrate.upgrade('dep_d,dep_e'), 'dep_b,dep_d,dep_e', 'phase 4: applied once more');
+SELECT results_eq($$SELECT revision FROM migrate.plan('dep_d-2', true)$$,
+    ARRAY['dep_e', 'dep_d', 'dep_c'], 'the same through a relative target');
+SELECT is(migrate.downgrade('dep_d-2'), 'dep_a,dep_b', 'downgrade(<rev>-2) keeps dep_b');
+SELECT is(pg_temp.tg(), 'tg_da,tg_db', 'only dep_a and dep_b remain');
+SELECT results_eq($$SELECT revision FROM migrate.plan('base', true)$$,
+    ARRAY['dep_b', 'dep_a'], 'what depends on a revision still goes down before it');
 
 SELECT * FROM finish();
 ROLLBACK;
