@@ -350,7 +350,7 @@ report_step(const char *action, const char *from, const char *to,
 }
 
 void
-apply_steps(const MigrateGraph *graph, const MigrateSteps *steps,
+apply_steps(MigrateGraph *graph, const MigrateSteps *steps,
 			MigrateDirection direction)
 {
 	MemoryContext stepcxt;
@@ -371,7 +371,7 @@ apply_steps(const MigrateGraph *graph, const MigrateSteps *steps,
 
 		for (int i = 0; i < steps->nsteps; i++)
 		{
-			const MigrateRevision *rev = &graph->revs[steps->revs[i]];
+			MigrateRevision *rev = &graph->revs[steps->revs[i]];
 			char	   *script = catalog_fetch_script(rev->id, direction);
 			TimestampTz started = GetCurrentTimestamp();
 			instr_time	start;
@@ -387,6 +387,7 @@ apply_steps(const MigrateGraph *graph, const MigrateSteps *steps,
 			ms = INSTR_TIME_GET_MILLISEC(duration);
 
 			catalog_set_applied(rev, direction == MIGRATE_UP, ms);
+			rev->applied = direction == MIGRATE_UP;
 			catalog_log(direction == MIGRATE_UP ? "upgrade" : "downgrade",
 						rev->id, direction, started, GetCurrentTimestamp());
 
@@ -412,15 +413,16 @@ apply_steps(const MigrateGraph *graph, const MigrateSteps *steps,
 
 /* Mark revisions applied or not, running nothing. */
 void
-stamp_steps(const MigrateGraph *graph, const MigrateSteps *steps,
+stamp_steps(MigrateGraph *graph, const MigrateSteps *steps,
 			MigrateDirection direction)
 {
 	for (int i = 0; i < steps->nsteps; i++)
 	{
-		const MigrateRevision *rev = &graph->revs[steps->revs[i]];
+		MigrateRevision *rev = &graph->revs[steps->revs[i]];
 		TimestampTz now = GetCurrentTimestamp();
 
 		catalog_set_applied(rev, direction == MIGRATE_UP, -1);
+		rev->applied = direction == MIGRATE_UP;
 		catalog_log("stamp", rev->id, direction, now, now);
 		if (direction == MIGRATE_UP)
 			report_step("stamp", parents_text(rev), rev->id, rev->message,

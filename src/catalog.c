@@ -31,6 +31,7 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
+#include "commands/trigger.h"
 #include "common/cryptohash.h"
 #include "common/sha2.h"
 #include "executor/spi.h"
@@ -218,6 +219,25 @@ static CatalogQuery q_statements_clear = {
 	"DELETE FROM migrate.statements_done"
 	" WHERE revision OPERATOR(pg_catalog.=) $1 AND direction OPERATOR(pg_catalog.=) $2",
 	2, {TEXTOID, TEXTOID}, true
+};
+/*
+ * Forgetting an unapplied revision: its row goes, and the log keeps that
+ * it went, with its checksum (the file it came from is what it was).
+ */
+static CatalogQuery q_forget_revision = {
+	"WITH gone AS (DELETE FROM migrate.revisions"
+	"              WHERE id OPERATOR(pg_catalog.=) $1 RETURNING id, checksum)"
+	" INSERT INTO migrate.log (action, revision, direction, started_at,"
+	" finished_at, duration, role, error)"
+	" SELECT 'forget', id, NULL, pg_catalog.clock_timestamp(),"
+	" pg_catalog.clock_timestamp(), '0'::pg_catalog.interval, $2,"
+	" 'checksum ' OPERATOR(pg_catalog.||) checksum FROM gone",
+	2, {TEXTOID, NAMEOID}, true
+};
+static CatalogQuery q_statements_recorded = {
+	"SELECT pg_catalog.count(*) FROM migrate.statements_done"
+	" WHERE revision OPERATOR(pg_catalog.=) $1",
+	1, {TEXTOID}, true
 };
 static CatalogQuery q_applied_unregistered = {
 	"SELECT a.revision FROM migrate.applied a"
@@ -474,17 +494,6 @@ text_array_column(int row, int column, int *n)
 
 
 static Datum
-text_array_datum(int n, char **strings)
-{
-	Datum	   *elems = palloc(sizeof(Datum) * Max(n, 1));
-
-	for (int i = 0; i < n; i++)
-		elems[i] = CStringGetTextDatum(strings[i]);
-	return PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false,
-										   TYPALIGN_INT));
-}
-
-static Datum
 text_list_datum(List *strings)
 {
 	char	  **array = palloc(sizeof(char *) * Max(list_length(strings), 1));
@@ -515,24 +524,12 @@ catalog_disconnect(void)
 }
 
 /*
- * Take the migration lock, then make sure this transaction's snapshot is
- * not older than the last change to the state.  Returns the state's change
- * counter; catalog_save_state() adds one to it.  Under READ COMMITTED every
- * query after the lock sees what the previous holder committed; under
- * REPEATABLE READ or SERIALIZABLE the snapshot was taken before the wait,
- * and acting on it could apply a revision twice.
+ * Who holds an advisory lock of lock.c's: "process N (user U, application
+ * "A", in a transaction since T)", or "another session".  Only for an
+ * error message: the query takes a snapshot of its own.
  */
-/*
- * The lock is held by someone else and migrate.lock_wait has run out: say
- * who holds it.
- */
-/*
- * Who holds an advisory lock of ours: "process N (user U, application "A",
- * in a transaction since T)", or "another session".  Only for an error
- * message: the query takes a snapshot of its own.
- */
-static char *
-lock_holder(int64 key)
+char *
+catalog_lock_holder(int64 key)
 {
 	Datum		values[2] = {
 		ObjectIdGetDatum((Oid) (key >> 32)),
@@ -560,100 +557,18 @@ lock_holder(int64 key)
 	return holder;
 }
 
-static void
-report_lock_holder(void)
-{
-	char	   *holder = lock_holder(MIGRATE_LOCK_KEY);
-
-	ereport(ERROR,
-			errcode(ERRCODE_LOCK_NOT_AVAILABLE),
-			errmsg("could not obtain the migration lock"),
-			errdetail("It is held by %s.", holder),
-			errhint("Another migration is running.  Wait for it, or let this call wait longer with SET migrate.lock_wait (now %d ms; -1 waits as long as it takes).",
-					migrate_lock_wait));
-}
-
 /*
- * Is MIGRATE_NONTRANSACTIONAL_KEY held by another session?  Asked of the
- * lock manager, with a share lock tried and released at once: a query here,
- * before the migration lock, would take a snapshot older than the lock.
+ * Called right after lock.c took the migration lock: make sure this
+ * transaction's snapshot is not older than the last change to the state.
+ * Returns the state's change counter; catalog_save_state() adds one to it.
+ * Under READ COMMITTED every query after the lock sees what the previous
+ * holder committed; under REPEATABLE READ or SERIALIZABLE the snapshot was
+ * taken before the wait, and acting on it could apply a revision twice.
  */
-static bool
-nontransactional_key_held(void)
-{
-	LOCKTAG		tag;
-
-	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId,
-						 (uint32) (MIGRATE_NONTRANSACTIONAL_KEY >> 32),
-						 (uint32) (MIGRATE_NONTRANSACTIONAL_KEY & 0xFFFFFFFF), 1);
-	if (LockAcquire(&tag, ShareLock, false, true) == LOCKACQUIRE_NOT_AVAIL)
-		return true;
-	LockRelease(&tag, ShareLock, false);
-	return false;
-}
-
-/*
- * Fail at once when pg_migrate is running the statements of a
- * non-transactional revision: waiting for the lock inside this transaction
- * would make its CREATE INDEX CONCURRENTLY wait for this transaction, which
- * waits for it.
- */
-static void
-refuse_wait_behind_nontransactional(void)
-{
-	char	   *holder;
-
-	if (!nontransactional_key_held())
-		return;
-	holder = lock_holder(MIGRATE_NONTRANSACTIONAL_KEY);
-	ereport(ERROR,
-			errcode(ERRCODE_LOCK_NOT_AVAILABLE),
-			errmsg("could not obtain the migration lock: pg_migrate is applying a non-transactional revision"),
-			errdetail("It is held by %s, which runs statements outside a transaction.  Waiting for it inside this transaction would make a CREATE INDEX CONCURRENTLY of that revision wait for this transaction, which would wait for it.",
-					  holder),
-			errhint("Retry when it has finished, or run \"pg_migrate upgrade\", which waits outside a transaction."));
-}
-
-/*
- * Wait for the migration lock as long as migrate.lock_wait allows, polling
- * a try-lock so the wait can be bounded.
- */
-static void
-acquire_migration_lock(void)
-{
-	TimestampTz start;
-
-	if (DatumGetBool(DirectFunctionCall1(pg_try_advisory_xact_lock_int8,
-										 Int64GetDatum(MIGRATE_LOCK_KEY))))
-		return;
-	refuse_wait_behind_nontransactional();
-	if (migrate_lock_wait < 0)
-	{
-		DirectFunctionCall1(pg_advisory_xact_lock_int8,
-							Int64GetDatum(MIGRATE_LOCK_KEY));
-		return;
-	}
-
-	start = GetCurrentTimestamp();
-	while (!DatumGetBool(DirectFunctionCall1(pg_try_advisory_xact_lock_int8,
-											 Int64GetDatum(MIGRATE_LOCK_KEY))))
-	{
-		if (TimestampDifferenceExceeds(start, GetCurrentTimestamp(),
-									   migrate_lock_wait))
-			report_lock_holder();
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 Min(10, Max(migrate_lock_wait, 1)), PG_WAIT_EXTENSION);
-		ResetLatch(MyLatch);
-		CHECK_FOR_INTERRUPTS();
-	}
-}
-
 int64
-catalog_lock(void)
+catalog_read_changes(void)
 {
 	int64		seen;
-
-	acquire_migration_lock();
 
 	run_query(&q_read_state, NULL, NULL, !IsolationUsesXactSnapshot(), 1);
 	if (SPI_processed != 1)
@@ -1414,6 +1329,34 @@ catalog_applied_changed(void)
 	}
 }
 
+/* Remove an unapplied revision from the catalog, and log it. */
+void
+catalog_forget_revision(const char *id)
+{
+	Datum		values[2] = {CStringGetTextDatum(id), caller_name()};
+
+	if (run_query(&q_forget_revision, values, NULL, false, 0) != 1)
+		ereport(ERROR,
+				errcode(ERRCODE_UNDEFINED_OBJECT),
+				errmsg("revision \"%s\" does not exist", id),
+				errdetail("It was removed from migrate.revisions during the call."));
+}
+
+/* How many statements of a non-transactional revision are recorded as run. */
+int64
+catalog_statements_recorded(const char *id)
+{
+	Datum		values[1] = {CStringGetTextDatum(id)};
+	bool		isnull;
+	int64		n;
+
+	run_query(&q_statements_recorded, values, NULL, true, 1);
+	n = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+									SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_freetuptable(SPI_tuptable);
+	return n;
+}
+
 /* Applied revisions that migrate.revisions no longer has. */
 List *
 catalog_applied_unregistered(void)
@@ -1425,4 +1368,32 @@ catalog_applied_unregistered(void)
 		ids = lappend(ids, text_column(i, 1, NULL));
 	SPI_freetuptable(SPI_tuptable);
 	return ids;
+}
+
+/*
+ * migrate.catalog_changed() RETURNS trigger
+ *
+ * Statement trigger on migrate.revisions and migrate.applied: an edit that
+ * migrate did not make itself invalidates the cached heads and current
+ * revision, and counts as a change for REPEATABLE READ callers.
+ */
+PG_FUNCTION_INFO_V1(migrate_catalog_changed);
+Datum
+migrate_catalog_changed(PG_FUNCTION_ARGS)
+{
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				errmsg("migrate.catalog_changed() must be called as a trigger"));
+
+	if (!catalog_writing)
+	{
+		catalog_connect();
+		catalog_invalidate_state();
+		catalog_disconnect();
+		if (strcmp(RelationGetRelationName(((TriggerData *) fcinfo->context)->tg_relation),
+				   "applied") == 0)
+			catalog_applied_changed();
+	}
+	return PointerGetDatum(NULL);
 }

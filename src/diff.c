@@ -857,11 +857,11 @@ PG_FUNCTION_INFO_V1(migrate_diff);
 Datum
 migrate_diff(PG_FUNCTION_ARGS)
 {
-	const char *desired = required_text(fcinfo, 0, "desired");
-	const char *schema = required_text(fcinfo, 1, "schema");
+	const char *desired = arg_text(fcinfo, 0, "desired");
+	const char *schema = arg_text(fcinfo, 1, "schema");
 	SchemaDiff *diff = schema_diff(desired, schema);
 	TupleDesc	tupdesc;
-	Tuplestorestate *store = begin_srf(fcinfo, &tupdesc);
+	Tuplestorestate *store = srf_begin(fcinfo, &tupdesc);
 	Datum		values[3];
 	bool		nulls[3] = {false, false, false};
 	Datum	   *warnings;
@@ -893,9 +893,9 @@ Datum
 migrate_autogenerate(PG_FUNCTION_ARGS)
 {
 	MemoryContext callercxt = CurrentMemoryContext;
-	const char *desired = required_text(fcinfo, 0, "desired");
-	const char *message = required_text(fcinfo, 1, "message");
-	const char *schema = required_text(fcinfo, 2, "schema");
+	const char *desired = arg_text(fcinfo, 0, "desired");
+	const char *message = arg_text(fcinfo, 1, "message");
+	const char *schema = arg_text(fcinfo, 2, "schema");
 	MigrateGraph *graph = catalog_load_graph(0);
 	int		   *pending = palloc(sizeof(int) * Max(graph->nrevs, 1));
 	int			npending = 0;

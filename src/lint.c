@@ -687,8 +687,8 @@ migrate_lint(PG_FUNCTION_ARGS)
 	Tuplestorestate *store;
 	ListCell   *lc;
 
-	script = required_text(fcinfo, 0, "script");
-	store = begin_srf(fcinfo, &tupdesc);
+	script = arg_text(fcinfo, 0, "script");
+	store = srf_begin(fcinfo, &tupdesc);
 	foreach(lc, lint_statements(script_split(script, "script"), script))
 	{
 		LintFinding *finding = lfirst(lc);

@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * migrate.c
- *		Module magic and the extension's settings.
+ *		Module magic, the extension's settings, and who is asking.
  *
  * IDENTIFICATION
  *	  src/migrate.c
@@ -117,4 +117,17 @@ _PG_init(void)
 							NULL, NULL, NULL);
 
 	MigrateReserveGUCPrefix("migrate");
+}
+
+/*
+ * How to merge several heads, told the way the caller works: pg_migrate
+ * (its application_name) keeps merges as files, and a merge registered
+ * with SQL would have none.
+ */
+const char *
+migrate_merge_advice(void)
+{
+	if (application_name != NULL && strcmp(application_name, "pg_migrate") == 0)
+		return "merge them with \"pg_migrate merge heads -m MESSAGE\"";
+	return "merge them with migrate.merge()";
 }

@@ -28,6 +28,13 @@
 /* Revision ids and branch labels: [A-Za-z0-9_]{1,64}, not a keyword. */
 #define MIGRATE_ID_MAXLEN		64
 
+/*
+ * What to run when the database is behind its revisions: every message
+ * that says so (require(), autogenerate(), check) gives this one way.
+ */
+#define MIGRATE_CATCH_UP \
+	"\"pg_migrate upgrade head\" (or SELECT migrate.upgrade('head');)"
+
 /* Length of the random ids that migrate.revision() makes up. */
 #define MIGRATE_RANDOM_ID_LEN	12
 
@@ -164,6 +171,7 @@ typedef enum MigrateLintMode
 } MigrateLintMode;
 extern int	migrate_lint_mode;
 extern int	migrate_lint_large_table;	/* kB */
+extern const char *migrate_merge_advice(void);
 
 /* graph.c: pure graph algorithms, no SPI */
 extern MigrateGraph *graph_build(MigrateRevision *revs, int nrevs);
@@ -198,6 +206,11 @@ extern MigrateTarget *target_resolve(const MigrateGraph *graph,
 									 const char *target);
 extern int	target_resolve_revision(const MigrateGraph *graph,
 									const char *name);
+extern void target_refuse_branch_base(const MigrateTarget *target,
+									  const char *text, const char *funcname);
+extern MigrateSteps *target_steps(const MigrateGraph *graph,
+								  const char *target_text, bool downgrade,
+								  const char *funcname);
 
 /* validate.c: ids, labels and scripts, checked with the server's parser */
 extern void validate_id(const char *id, const char *what);
@@ -227,16 +240,73 @@ extern List *lint_statements(List *stmts, const char *script);
 extern List *lint_revision(const char *rev_id, const char *upgrade,
 						   List *upgrade_stmts);
 
-/* funcs.c: shared by the SQL-callable functions of other files */
-extern struct Tuplestorestate *begin_srf(FunctionCallInfo fcinfo,
+/* fmgrutil.c: arguments and results of the SQL-callable functions */
+extern void arg_reject_null(const char *argname) pg_attribute_noreturn();
+extern char *arg_text(FunctionCallInfo fcinfo, int argno, const char *argname);
+extern char *arg_text_or_null(FunctionCallInfo fcinfo, int argno);
+extern bool arg_bool(FunctionCallInfo fcinfo, int argno, const char *argname);
+extern char **arg_id_array(FunctionCallInfo fcinfo, int argno,
+						   const char *argname, const char *what, int *n);
+extern char **arg_text_array(FunctionCallInfo fcinfo, int argno,
+							 const char *argname, int *n);
+extern Datum result_text(FunctionCallInfo fcinfo, MemoryContext cxt,
+						 const char *value);
+extern struct Tuplestorestate *srf_begin(FunctionCallInfo fcinfo,
 										 TupleDesc *tupdesc);
-extern char *required_text(FunctionCallInfo fcinfo, int argno,
-						   const char *argname);
+extern Datum text_array_datum(int n, char **strings);
+
+/* lock.c: the migration lock and the guards of state-changing calls */
+extern void lock_refuse_state_change(const char *funcname);
+extern int64 lock_state_change(const char *funcname);
+
+/* revision.c: registration */
+typedef struct NewRevision
+{
+	char	   *id;
+	bool		id_given;
+	const char *upgrade;
+	const char *downgrade;
+	const char *message;
+	bool		parents_given;
+	int			nparents;
+	char	  **parents;
+	int			ndepends;
+	char	  **depends;
+	int			nlabels;
+	char	  **labels;
+	bool		transactional;
+} NewRevision;
+
+extern char *revision_register(NewRevision *nr);
+extern void revision_forget(const MigrateGraph *graph, int index, bool no_file);
+
+/* revfile.c: the revision-file format, no SPI */
+typedef struct RevisionFile
+{
+	char	   *name;			/* as given: a path or a base name */
+	int			line;			/* of its "-- migrate:revision" header */
+	int			upgrade_line;	/* where its scripts start in the file */
+	int			downgrade_line; /* 0: no downgrade */
+	bool		is_head;		/* no file names it as a parent */
+	NewRevision rev;
+} RevisionFile;
+
+extern char *revfile_text(const char *name, const char *data, int len,
+						  int encoding);
+extern RevisionFile *revfile_parse(const char *name, const char *text);
+extern RevisionFile **revfile_parse_all(char **names, const char **datas,
+										const int *lens, int n, int encoding);
+extern void revfile_order(RevisionFile **files, int n);
+extern void revfile_push_context(const RevisionFile *file,
+								 ErrorContextCallback *callback);
+extern int	revfile_read_archive(const char *archive, int64 len, char ***names,
+								 const char ***datas, int **lens);
 
 /* catalog.c: every SPI access to the migrate schema */
 extern void catalog_connect(void);
 extern void catalog_disconnect(void);
-extern int64 catalog_lock(void);
+extern int64 catalog_read_changes(void);
+extern char *catalog_lock_holder(int64 key);
 /* What catalog_load_graph() reads besides the edges and applied state. */
 #define GRAPH_SCRIPTS	0x01	/* upgrade and downgrade scripts */
 #define GRAPH_CHECKSUMS	0x02	/* registered and applied checksums */
@@ -278,14 +348,16 @@ extern void catalog_log_failure(const char *action, const char *revision,
 extern bool catalog_is_applied(const char *id);
 extern void catalog_applied_changed(void);
 extern List *catalog_applied_unregistered(void);
+extern void catalog_forget_revision(const char *id);
+extern int64 catalog_statements_recorded(const char *id);
 extern bool catalog_writing;
 
 /* apply.c: running scripts */
 extern bool apply_in_progress;
 extern ErrorData *apply_in_subtransaction(void (*fn) (void *arg), void *arg);
-extern void apply_steps(const MigrateGraph *graph, const MigrateSteps *steps,
+extern void apply_steps(MigrateGraph *graph, const MigrateSteps *steps,
 						MigrateDirection direction);
-extern void stamp_steps(const MigrateGraph *graph, const MigrateSteps *steps,
+extern void stamp_steps(MigrateGraph *graph, const MigrateSteps *steps,
 						MigrateDirection direction);
 
 #endif							/* MIGRATE_H */

@@ -125,11 +125,7 @@ invalid_index_of(Node *node)
 static MigrateDirection
 direction_arg(FunctionCallInfo fcinfo, int arg)
 {
-	if (PG_ARGISNULL(arg))
-		ereport(ERROR,
-				errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				errmsg("downgrade must not be null"));
-	return PG_GETARG_BOOL(arg) ? MIGRATE_DOWN : MIGRATE_UP;
+	return arg_bool(fcinfo, arg, "downgrade") ? MIGRATE_DOWN : MIGRATE_UP;
 }
 
 /*
@@ -141,10 +137,10 @@ PG_FUNCTION_INFO_V1(migrate_nontransactional_statements);
 Datum
 migrate_nontransactional_statements(PG_FUNCTION_ARGS)
 {
-	char	   *id = required_text(fcinfo, 0, "revision");
+	char	   *id = arg_text(fcinfo, 0, "revision");
 	MigrateDirection direction = direction_arg(fcinfo, 1);
 	TupleDesc	tupdesc;
-	Tuplestorestate *store = begin_srf(fcinfo, &tupdesc);
+	Tuplestorestate *store = srf_begin(fcinfo, &tupdesc);
 	MigrateRevision *rev;
 	List	   *stmts;
 	bool	   *done;
@@ -195,18 +191,16 @@ PG_FUNCTION_INFO_V1(migrate_nontransactional_progress);
 Datum
 migrate_nontransactional_progress(PG_FUNCTION_ARGS)
 {
-	char	   *id = required_text(fcinfo, 0, "revision");
+	char	   *id = arg_text(fcinfo, 0, "revision");
 	MigrateDirection direction = direction_arg(fcinfo, 2);
 	MigrateRevision *rev;
 	int			number;
 
 	if (PG_ARGISNULL(1))
-		ereport(ERROR,
-				errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				errmsg("statement must not be null"));
+		arg_reject_null("statement");
 	number = PG_GETARG_INT32(1);
 	catalog_connect();
-	catalog_lock();
+	lock_state_change("nontransactional_progress");
 	rev = nontransactional_revision(NULL, id);
 	statement_of(rev, revision_statements(rev, direction), number);
 	catalog_statement_done(id, direction, number);
@@ -224,9 +218,9 @@ PG_FUNCTION_INFO_V1(migrate_nontransactional_failure);
 Datum
 migrate_nontransactional_failure(PG_FUNCTION_ARGS)
 {
-	char	   *id = required_text(fcinfo, 0, "revision");
-	char	   *sqlstate = required_text(fcinfo, 2, "sqlstate");
-	char	   *message = required_text(fcinfo, 3, "message");
+	char	   *id = arg_text(fcinfo, 0, "revision");
+	char	   *sqlstate = arg_text(fcinfo, 2, "sqlstate");
+	char	   *message = arg_text(fcinfo, 3, "message");
 	MigrateDirection direction = direction_arg(fcinfo, 4);
 	MigrateRevision *rev;
 	ScriptStatement *stmt;
@@ -234,16 +228,14 @@ migrate_nontransactional_failure(PG_FUNCTION_ARGS)
 	TimestampTz now = GetCurrentTimestamp();
 
 	if (PG_ARGISNULL(1))
-		ereport(ERROR,
-				errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				errmsg("statement must not be null"));
+		arg_reject_null("statement");
 	if (strlen(sqlstate) != 5 || strspn(sqlstate, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ") != 5)
 		ereport(ERROR,
 				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				errmsg("invalid SQLSTATE \"%s\"", sqlstate),
 				errdetail("A SQLSTATE is five digits or upper-case letters."));
 	catalog_connect();
-	catalog_lock();
+	lock_state_change("nontransactional_failure");
 	rev = nontransactional_revision(NULL, id);
 	stmt = statement_of(rev, revision_statements(rev, direction), PG_GETARG_INT32(1));
 	memset(&edata, 0, sizeof(edata));
@@ -268,7 +260,7 @@ Datum
 migrate_nontransactional_finish(PG_FUNCTION_ARGS)
 {
 	MemoryContext callercxt = CurrentMemoryContext;
-	char	   *id = required_text(fcinfo, 0, "revision");
+	char	   *id = arg_text(fcinfo, 0, "revision");
 	MigrateDirection direction = direction_arg(fcinfo, 1);
 	MigrateGraph *graph;
 	MigrateRevision *rev;
@@ -280,7 +272,7 @@ migrate_nontransactional_finish(PG_FUNCTION_ARGS)
 	char	   *current;
 
 	catalog_connect();
-	catalog_lock();
+	lock_state_change("nontransactional_finish");
 	graph = catalog_load_graph(0);
 	rev = nontransactional_revision(graph, id);
 

@@ -331,7 +331,7 @@ head_of(const MigrateGraph *graph, int from, const char *target)
 				errdetail("The branch of revision \"%s\" has several heads: %s.",
 						  graph->revs[from].id,
 						  graph_id_list(graph, heads, n, false)),
-				errhint("Name one of the heads, or merge them with migrate.merge()."));
+				errhint("Name one of the heads, or %s.", migrate_merge_advice()));
 	return heads[0];
 }
 
@@ -423,7 +423,8 @@ target_resolve(const MigrateGraph *graph, const char *target)
 					errmsg("target \"head\" is ambiguous: the revision graph has %d heads", n),
 					errdetail("The heads are %s.",
 							  graph_id_list(graph, heads, n, false)),
-					errhint("Use \"heads\" for all of them, \"<label>@head\" for one branch, or merge them with migrate.merge()."));
+					errhint("Use \"heads\" for all of them, \"<label>@head\" for one branch, or %s.",
+							migrate_merge_advice()));
 		return make_target(MIGRATE_TARGET_REVISIONS, 1, heads);
 	}
 
@@ -509,4 +510,34 @@ target_resolve(const MigrateGraph *graph, const char *target)
 
 		return make_target(MIGRATE_TARGET_REVISIONS, 1, &rev);
 	}
+}
+
+/* <label>@base names no revision to move to: only a downgrade takes it. */
+void
+target_refuse_branch_base(const MigrateTarget *target, const char *text,
+						  const char *funcname)
+{
+	if (target->kind == MIGRATE_TARGET_BRANCH_BASE)
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("target \"%s\" can only be used to downgrade", text),
+				errdetail("migrate.%s() needs a revision to move to.", funcname),
+				errhint("Use migrate.downgrade('%s').", text));
+}
+
+/*
+ * The steps that move the graph to a target, in the order they run: what
+ * upgrade(), downgrade(), run() and plan() all start from.  "funcname"
+ * names the upgrading call in the error for a <label>@base target.
+ */
+MigrateSteps *
+target_steps(const MigrateGraph *graph, const char *target_text,
+			 bool downgrade, const char *funcname)
+{
+	MigrateTarget *target = target_resolve(graph, target_text);
+
+	if (downgrade)
+		return graph_downgrade_steps(graph, target, target_text);
+	target_refuse_branch_base(target, target_text, funcname);
+	return graph_upgrade_steps(graph, target);
 }

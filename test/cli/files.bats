@@ -1,8 +1,8 @@
 #!/usr/bin/env bats
 #
-# The file format: malformed files are refused before anything is sent to
-# the database, naming the file and line; scripts reach the catalog byte for
-# byte.
+# The file format, read by the server (migrate.files, migrate.sync):
+# malformed files are refused naming the file and line, and nothing is
+# registered; scripts reach the catalog byte for byte.
 
 load helpers
 
@@ -16,104 +16,102 @@ base_state() {
     BEFORE=$(catalog)
 }
 
-# malformed FILE EXPECTED-STDERR: FILE (already written) is refused with
-# exactly that message, status 1, and nothing reaches the database: the
-# catalog is unchanged, and even an unreachable database is never contacted.
+# malformed FILE ERROR [CONTEXT]: FILE (already written) is refused with
+# that error (and that context line), status 1, and nothing is registered:
+# by upgrade, sync and check alike.
 malformed() {
-    run -1 --separate-stderr pg_migrate upgrade
-    [ "$stderr" = "$2" ]
-    [ "$output" = "" ]
-    [ "$(catalog)" = "$BEFORE" ]
-    ! table_exists child_t
-    run -1 --separate-stderr pg_migrate sync
-    [ "$stderr" = "$2" ]
-    run -1 --separate-stderr pg_migrate check
-    [ "$stderr" = "$2" ]
-    # The files are read before any connection is made.
-    run -1 --separate-stderr pg_migrate -d "host=/nonexistent/socket/dir port=1" sync
-    [ "$stderr" = "$2" ]
+    local cmd
+    for cmd in upgrade sync check; do
+        run -1 --separate-stderr pg_migrate $cmd
+        [[ "$stderr" == *"ERROR:  $2"* ]]
+        if (( $# >= 3 )); then
+            [[ "$stderr" == *"CONTEXT:  $3"* ]]
+        fi
+        [ "$(catalog)" = "$BEFORE" ]
+        ! table_exists child_t
+    done
     [ -f "$1" ]
 }
 
 @test "malformed: no revision header" {
     base_state
     printf -- '-- migrate:parents aaaa00000001\n\n-- migrate:upgrade\nSELECT 1;\n' >migrations/bbbb00000001_x.sql
-    malformed migrations/bbbb00000001_x.sql \
-        'pg_migrate: migrations/bbbb00000001_x.sql:1: no "-- migrate:revision ID" header'
+    malformed migrations/bbbb00000001_x.sql 'no "-- migrate:revision" header' \
+        'revision file "migrations/bbbb00000001_x.sql", line 1'
 }
 
 @test "malformed: empty revision id" {
     base_state
     printf -- '-- migrate:revision\n-- migrate:upgrade\nSELECT 1;\n' >migrations/bbbb00000001_x.sql
-    malformed migrations/bbbb00000001_x.sql \
-        'pg_migrate: migrations/bbbb00000001_x.sql:1: "-- migrate:revision" needs the revision id'
+    malformed migrations/bbbb00000001_x.sql '"-- migrate:revision" needs the revision id' \
+        'revision file "migrations/bbbb00000001_x.sql", line 1'
 }
 
 @test "malformed: invalid revision id" {
     base_state
     printf -- '-- migrate:revision bad-id\n-- migrate:upgrade\nSELECT 1;\n' >migrations/bad-id_x.sql
-    malformed migrations/bad-id_x.sql \
-        'pg_migrate: migrations/bad-id_x.sql:1: invalid revision id "bad-id": letters, digits and underscores, at most 64, not head, heads or base'
+    malformed migrations/bad-id_x.sql 'invalid revision id "bad-id"' \
+        'revision file "migrations/bad-id_x.sql", line 1'
 }
 
 @test "malformed: unknown header" {
     base_state
     printf -- '-- migrate:revision bbbb00000001\n-- migrate:author bob\n\n-- migrate:upgrade\nSELECT 1;\n' \
         >migrations/bbbb00000001_x.sql
-    malformed migrations/bbbb00000001_x.sql \
-        'pg_migrate: migrations/bbbb00000001_x.sql:2: unknown directive "-- migrate:author" (known: revision, parents, message, depends_on, branch_labels, transactional, upgrade, downgrade)'
+    malformed migrations/bbbb00000001_x.sql 'unrecognized directive "-- migrate:author"' \
+        'revision file "migrations/bbbb00000001_x.sql", line 2'
 }
 
 @test "malformed: unknown directive inside a script" {
     base_state
     printf -- '-- migrate:revision bbbb00000001\n\n-- migrate:upgrade\nSELECT 1;\n-- migrate:up transaction:false\nSELECT 2;\n' \
         >migrations/bbbb00000001_x.sql
-    malformed migrations/bbbb00000001_x.sql \
-        'pg_migrate: migrations/bbbb00000001_x.sql:5: unknown directive "-- migrate:up" (known: revision, parents, message, depends_on, branch_labels, transactional, upgrade, downgrade)'
+    malformed migrations/bbbb00000001_x.sql 'unrecognized directive "-- migrate:up"' \
+        'revision file "migrations/bbbb00000001_x.sql", line 5'
 }
 
 @test "malformed: two upgrade sections" {
     base_state
     printf -- '-- migrate:revision bbbb00000001\n\n-- migrate:upgrade\nSELECT 1;\n-- migrate:downgrade\nSELECT 2;\n-- migrate:upgrade\nSELECT 3;\n' \
         >migrations/bbbb00000001_x.sql
-    malformed migrations/bbbb00000001_x.sql \
-        'pg_migrate: migrations/bbbb00000001_x.sql:7: duplicate section "-- migrate:upgrade" (first on line 3)'
+    malformed migrations/bbbb00000001_x.sql 'duplicate section "-- migrate:upgrade"
+DETAIL:  The first is on line 3.' 'revision file "migrations/bbbb00000001_x.sql", line 7'
 }
 
 @test "malformed: two downgrade sections" {
     base_state
     printf -- '-- migrate:revision bbbb00000001\n-- migrate:upgrade\nSELECT 1;\n-- migrate:downgrade\n-- migrate:downgrade\n' \
         >migrations/bbbb00000001_x.sql
-    malformed migrations/bbbb00000001_x.sql \
-        'pg_migrate: migrations/bbbb00000001_x.sql:5: duplicate section "-- migrate:downgrade" (first on line 4)'
+    malformed migrations/bbbb00000001_x.sql 'duplicate section "-- migrate:downgrade"
+DETAIL:  The first is on line 4.' 'revision file "migrations/bbbb00000001_x.sql", line 5'
 }
 
 @test "malformed: duplicate header" {
     base_state
     printf -- '-- migrate:revision bbbb00000001\n-- migrate:message one\n-- migrate:message two\n-- migrate:upgrade\nSELECT 1;\n' \
         >migrations/bbbb00000001_x.sql
-    malformed migrations/bbbb00000001_x.sql \
-        'pg_migrate: migrations/bbbb00000001_x.sql:3: duplicate header "-- migrate:message" (first on line 2)'
+    malformed migrations/bbbb00000001_x.sql 'duplicate header "-- migrate:message"
+DETAIL:  The first is on line 2.' 'revision file "migrations/bbbb00000001_x.sql", line 3'
 }
 
 @test "malformed: header after a section" {
     base_state
     printf -- '-- migrate:revision bbbb00000001\n-- migrate:upgrade\nSELECT 1;\n-- migrate:parents aaaa00000001\n' \
         >migrations/bbbb00000001_x.sql
-    malformed migrations/bbbb00000001_x.sql \
-        'pg_migrate: migrations/bbbb00000001_x.sql:4: header "-- migrate:parents" after a section: headers go before "-- migrate:upgrade"'
+    malformed migrations/bbbb00000001_x.sql 'header "-- migrate:parents" after a section' \
+        'revision file "migrations/bbbb00000001_x.sql", line 4'
 }
 
 @test "malformed: id does not match the file name" {
     base_state
     printf -- '-- migrate:revision bbbb00000001\n-- migrate:upgrade\nSELECT 1;\n' >migrations/bbbb00000002_x.sql
-    malformed migrations/bbbb00000002_x.sql \
-        'pg_migrate: migrations/bbbb00000002_x.sql:1: revision id "bbbb00000001" does not match the file name: expected bbbb00000001_<slug>.sql'
+    malformed migrations/bbbb00000002_x.sql 'revision id "bbbb00000001" does not match the file name' \
+        'revision file "migrations/bbbb00000002_x.sql", line 1'
     # A longer id that merely starts with the file's prefix does not match either.
     rm migrations/bbbb00000002_x.sql
     printf -- '-- migrate:revision bbbb0000000\n-- migrate:upgrade\nSELECT 1;\n' >migrations/bbbb00000001.sql
-    malformed migrations/bbbb00000001.sql \
-        'pg_migrate: migrations/bbbb00000001.sql:1: revision id "bbbb0000000" does not match the file name: expected bbbb0000000_<slug>.sql'
+    malformed migrations/bbbb00000001.sql 'revision id "bbbb0000000" does not match the file name' \
+        'revision file "migrations/bbbb00000001.sql", line 1'
 }
 
 @test "malformed: the same id in two files" {
@@ -121,58 +119,60 @@ malformed() {
     printf -- '-- migrate:revision bbbb00000001\n-- migrate:upgrade\nSELECT 1;\n' >migrations/bbbb00000001_one.sql
     printf -- '\n-- migrate:revision bbbb00000001\n-- migrate:upgrade\nSELECT 2;\n' >migrations/bbbb00000001_two.sql
     malformed migrations/bbbb00000001_two.sql \
-        'pg_migrate: migrations/bbbb00000001_two.sql:2: duplicate revision id "bbbb00000001": also in migrations/bbbb00000001_one.sql'
+        'revision "bbbb00000001" is in two files: "migrations/bbbb00000001_one.sql" and "migrations/bbbb00000001_two.sql"'
 }
 
 @test "malformed: SQL outside a section" {
     base_state
     printf -- '-- migrate:revision bbbb00000001\n-- a comment is fine here\n\nCREATE TABLE lost (x int);\n-- migrate:upgrade\nSELECT 1;\n' \
         >migrations/bbbb00000001_x.sql
-    malformed migrations/bbbb00000001_x.sql \
-        'pg_migrate: migrations/bbbb00000001_x.sql:4: SQL outside a section: scripts go after "-- migrate:upgrade" or "-- migrate:downgrade"'
+    malformed migrations/bbbb00000001_x.sql 'SQL outside a section' \
+        'revision file "migrations/bbbb00000001_x.sql", line 4'
 }
 
 @test "malformed: no upgrade section" {
     base_state
     printf -- '-- migrate:revision bbbb00000001\n-- migrate:downgrade\nSELECT 1;\n' >migrations/bbbb00000001_x.sql
-    malformed migrations/bbbb00000001_x.sql \
-        'pg_migrate: migrations/bbbb00000001_x.sql: no "-- migrate:upgrade" section'
+    malformed migrations/bbbb00000001_x.sql 'no "-- migrate:upgrade" section' \
+        'revision file "migrations/bbbb00000001_x.sql"'
 }
 
 @test "malformed: text after a section marker" {
     base_state
     printf -- '-- migrate:revision bbbb00000001\n-- migrate:upgrade now\nSELECT 1;\n' >migrations/bbbb00000001_x.sql
-    malformed migrations/bbbb00000001_x.sql \
-        'pg_migrate: migrations/bbbb00000001_x.sql:2: unexpected text after "-- migrate:upgrade"'
+    malformed migrations/bbbb00000001_x.sql 'unexpected text after "-- migrate:upgrade"' \
+        'revision file "migrations/bbbb00000001_x.sql", line 2'
 }
 
 @test "malformed: invalid parent, dependency and label" {
     base_state
     printf -- '-- migrate:revision bbbb00000001\n-- migrate:parents aaaa00000001 no-way\n-- migrate:depends_on x.y\n-- migrate:branch_labels heads\n-- migrate:upgrade\nSELECT 1;\n' \
         >migrations/bbbb00000001_x.sql
-    malformed migrations/bbbb00000001_x.sql \
-        'pg_migrate: migrations/bbbb00000001_x.sql:2: invalid parent "no-way": ids and labels are letters, digits and underscores, at most 64, not head, heads or base
-pg_migrate: migrations/bbbb00000001_x.sql:3: invalid dependency "x.y": ids and labels are letters, digits and underscores, at most 64, not head, heads or base
-pg_migrate: migrations/bbbb00000001_x.sql:4: invalid branch label "heads": ids and labels are letters, digits and underscores, at most 64, not head, heads or base'
+    malformed migrations/bbbb00000001_x.sql 'invalid revision id "no-way"' \
+        'revision file "migrations/bbbb00000001_x.sql", line 2'
+    sed -i 's/ no-way//' migrations/bbbb00000001_x.sql
+    malformed migrations/bbbb00000001_x.sql 'invalid revision id "x.y"' \
+        'revision file "migrations/bbbb00000001_x.sql", line 3'
+    sed -i 's/ x.y/ aaaa00000001/' migrations/bbbb00000001_x.sql
+    malformed migrations/bbbb00000001_x.sql 'branch label "heads" is reserved' \
+        'revision file "migrations/bbbb00000001_x.sql", line 4'
 }
 
 @test "malformed: a cycle of parents among the files" {
     base_state
     rev cccc00000001 cccc00000002 "one" "SELECT 1;"
     rev cccc00000002 cccc00000001 "two" "SELECT 2;"
-    malformed migrations/cccc00000002_two.sql \
-        'pg_migrate: migrations/cccc00000001_one.sql:1: revision "cccc00000001" is part of a cycle of parents or dependencies
-pg_migrate: migrations/cccc00000002_two.sql:1: revision "cccc00000002" is part of a cycle of parents or dependencies'
+    malformed migrations/cccc00000002_two.sql 'the revision files form a cycle
+DETAIL:  Revisions cccc00000001, cccc00000002 are on a cycle or need a revision on one.'
 }
 
 @test "malformed: every problem of every file is reported at once" {
     base_state
     printf -- '-- migrate:revision bbbb00000001\n-- migrate:bogus\n-- migrate:upgrade\n-- migrate:upgrade\n' >migrations/bbbb00000001_x.sql
     printf -- '-- migrate:upgrade\nSELECT 1;\n' >migrations/bbbb00000002_y.sql
-    malformed migrations/bbbb00000001_x.sql \
-        'pg_migrate: migrations/bbbb00000001_x.sql:2: unknown directive "-- migrate:bogus" (known: revision, parents, message, depends_on, branch_labels, transactional, upgrade, downgrade)
-pg_migrate: migrations/bbbb00000001_x.sql:4: duplicate section "-- migrate:upgrade" (first on line 3)
-pg_migrate: migrations/bbbb00000002_y.sql:1: no "-- migrate:revision ID" header'
+    malformed migrations/bbbb00000001_x.sql '2 revision files are malformed
+DETAIL:  revision file "migrations/bbbb00000001_x.sql", line 2: unrecognized directive "-- migrate:bogus"
+revision file "migrations/bbbb00000002_y.sql", line 1: no "-- migrate:revision" header'
 }
 
 # ------------------------------------------------------------ byte for byte

@@ -67,13 +67,13 @@ load helpers
     [[ "$stderr" == *'ERROR:  revision "aaaa00000001" is applied and cannot be changed'* ]]
     [[ "$stderr" == *"DETAIL:  Its scripts, parents or depends_on differ from the registered ones."* ]]
     [[ "$stderr" == *'HINT:  Put the change in a new revision, or downgrade revision "aaaa00000001" first.'* ]]
-    [[ "$stderr" == *"CONTEXT:  SQL statement \"SELECT migrate.revision(\$1, \$2, \$3, \$4, \$5, \$6, \$7, \$8) -- file migrations/aaaa00000001_create_t.sql\""* ]]
+    [[ "$stderr" == *'CONTEXT:  revision file "migrations/aaaa00000001_create_t.sql" (upgrade script from line 6, downgrade script from line 9)'* ]]
     [ "$output" = "" ]
     # One transaction: the new file was not registered either.
     [ "$(catalog)" = "$before" ]
     ! table_exists u
     run -1 --separate-stderr pg_migrate sync
-    [[ "$stderr" == *"-- file migrations/aaaa00000001_create_t.sql"* ]]
+    [[ "$stderr" == *'revision file "migrations/aaaa00000001_create_t.sql"'* ]]
     [ "$(catalog)" = "$before" ]
 }
 
@@ -86,7 +86,8 @@ load helpers
     sed -i 's/^-- migrate:message create t$/-- migrate:message create table t/' migrations/aaaa00000001_create_t.sql
     printf -- '-- migrate:branch_labels trunk\n' >>migrations/aaaa00000001_create_t.sql
     run -1 --separate-stderr pg_migrate sync
-    [[ "$stderr" == *'migrations/aaaa00000001_create_t.sql:10: header "-- migrate:branch_labels" after a section'* ]]
+    [[ "$stderr" == *'ERROR:  header "-- migrate:branch_labels" after a section'* ]]
+    [[ "$stderr" == *'CONTEXT:  revision file "migrations/aaaa00000001_create_t.sql", line 10'* ]]
     sed -i '$d' migrations/aaaa00000001_create_t.sql
     sed -i '1a -- migrate:branch_labels trunk' migrations/aaaa00000001_create_t.sql
     run -0 --separate-stderr pg_migrate sync
@@ -96,22 +97,43 @@ load helpers
     [ "$(q "SELECT count(*) FROM information_schema.columns WHERE table_name = 'u' AND column_name = 'y'")" = 1 ]
 }
 
-@test "sync: revisions in the catalog without a file are reported, not deleted" {
+@test "sync: files are the truth for what is not applied; applied revisions without a file stay" {
     init
     rev aaaa00000001 "" "create t" "CREATE TABLE t (x int);" "DROP TABLE t;"
     q "SELECT migrate.revision('SELECT 1;', NULL, 'registered by hand', 'zzzz00000001', '{}')" >/dev/null
     q "SELECT migrate.revision('SELECT 2;', NULL, 'another', 'zzzz00000002', '{zzzz00000001}')" >/dev/null
-    run -0 --separate-stderr pg_migrate sync
-    [ "$stderr" = 'WARNING:  revision "zzzz00000001" is in the catalog but has no file in migrations
-WARNING:  revision "zzzz00000002" is in the catalog but has no file in migrations' ]
-    [ "$(q 'SELECT count(*) FROM migrate.revisions')" = 3 ]
     run -1 --separate-stderr pg_migrate check
-    [[ "$stderr" == *"warning: revision zzzz00000001 is in the catalog but has no file in migrations"* ]]
-    # history shows them, without a path.
-    run -0 --separate-stderr pg_migrate show zzzz00000002
+    [[ "$stderr" == *"warning: revision zzzz00000001 is in the catalog but has no file: it is not applied, and the next sync forgets it"* ]]
+    # Unapplied and without a file: forgotten, children first, each named
+    # and logged.
+    run -0 --separate-stderr pg_migrate sync
+    [ "$stderr" = 'NOTICE:  revision zzzz00000002 forgotten: it was not applied and has no file
+NOTICE:  revision zzzz00000001 forgotten: it was not applied and has no file' ]
+    [ "$(q 'SELECT count(*) FROM migrate.revisions')" = 1 ]
+    [ "$(q "SELECT string_agg(revision || ' ' || action || ' ' || coalesce(direction, '-'), ',' ORDER BY id) FROM migrate.log")" = "zzzz00000002 forget -,zzzz00000001 forget -" ]
+    # Applied ones are history: they stay, and stay downgradable.
+    pg_migrate upgrade 2>/dev/null
+    mv migrations/aaaa00000001_create_t.sql .
+    run -0 --separate-stderr pg_migrate sync
+    [ "$stderr" = "" ]
+    run -0 --separate-stderr pg_migrate show aaaa00000001
     [[ "$output" == *"Path: (no file)"* ]]
+    run -0 --separate-stderr pg_migrate downgrade base
+    ! table_exists t
     MIGRATE_DIR=elsewhere run -1 --separate-stderr pg_migrate sync
     [[ "$stderr" == *"no folder elsewhere"* ]]
+}
+
+@test "sync: a revision whose file is gone cannot be applied through a child" {
+    init
+    rev aaaa00000001 "" "one" "CREATE TABLE one (x int);" "DROP TABLE one;"
+    rev aaaa00000002 aaaa00000001 "two" "CREATE TABLE two (x int);" "DROP TABLE two;"
+    pg_migrate sync
+    rm migrations/aaaa00000001_one.sql
+    run -1 --separate-stderr pg_migrate upgrade head
+    [[ "$stderr" == *'ERROR:  revision "aaaa00000001" has no file, but revision "aaaa00000002" names it as a parent'* ]]
+    [[ "$stderr" == *'HINT:  Restore the file of revision "aaaa00000001", or change the parents of revision "aaaa00000002".'* ]]
+    ! table_exists one
 }
 
 @test "sync: a server error names the file and registers nothing" {
@@ -122,7 +144,7 @@ SELEC 1;"
     run -1 --separate-stderr pg_migrate sync
     [[ "$stderr" == *'ERROR:  syntax error at or near "SELEC"'* ]]
     [[ "$stderr" == *'upgrade script of revision "aaaa00000002", line 2'* ]]
-    [[ "$stderr" == *"-- file migrations/aaaa00000002_broken.sql"* ]]
+    [[ "$stderr" == *'revision file "migrations/aaaa00000002_broken.sql" (upgrade script from line 6)'* ]]
     [ "$(q 'SELECT count(*) FROM migrate.revisions')" = 0 ]
 
     # A parent that is nowhere: the server's 42704, naming the file.
@@ -130,7 +152,7 @@ SELEC 1;"
     rev aaaa00000003 nowhere0001 "orphan" "SELECT 1;"
     run -1 --separate-stderr pg_migrate sync
     [[ "$stderr" == *"nowhere0001"* ]]
-    [[ "$stderr" == *"-- file migrations/aaaa00000003_orphan.sql"* ]]
+    [[ "$stderr" == *'revision file "migrations/aaaa00000003_orphan.sql"'* ]]
     [ "$(q 'SELECT count(*) FROM migrate.revisions')" = 0 ]
 }
 

@@ -71,9 +71,9 @@ SELECT ok(pg_temp.untouched(), '... and leaves nothing behind');
 SELECT throws_ok($$SELECT * FROM migrate.diff('CREATE TABLE t (a int)', 'dt_nope')$$,
     '3F000', 'schema "dt_nope" does not exist', 'the compared schema must exist');
 SELECT throws_ok($$SELECT * FROM migrate.diff(NULL)$$,
-    '22004', 'desired must not be null', 'desired must not be null');
+    '22004', 'argument "desired" must not be null', 'desired must not be null');
 SELECT throws_ok($$SELECT * FROM migrate.diff('', NULL)$$,
-    '22004', 'schema must not be null', 'schema must not be null');
+    '22004', 'argument "schema" must not be null', 'schema must not be null');
 
 CREATE SCHEMA migrate_desired;
 SELECT throws_ok($$SELECT * FROM migrate.diff('CREATE TABLE t (a int)')$$,

@@ -7,7 +7,7 @@
 --   abcd0001 (base) -> abcd0002 (label auth)
 --                   -> e_side -> e_irr (irreversible)
 \ir setup.psql
-SELECT plan(194);
+SELECT plan(197);
 
 -- Everything a failed call could have touched, as one text.
 CREATE FUNCTION pg_temp.state() RETURNS text LANGUAGE sql AS $$
@@ -88,6 +88,13 @@ SELECT throws_ok($$SELECT migrate.revision('SELECT 1', NULL, '', 'e_n', '{}', '{
     'argument "branch_labels" must not contain null elements', 'revision(branch_labels with a NULL element)');
 SELECT throws_ok($$SELECT migrate.merge(ARRAY['abcd0002', NULL])$$, '22004',
     'argument "revisions" must not contain null elements', 'merge(revisions with a NULL element)');
+-- The same message from every function, the newer ones included.
+SELECT throws_ok($$SELECT * FROM migrate.lint(NULL)$$, '22004',
+    'argument "script" must not be null', 'lint(script NULL)');
+SELECT throws_ok($$SELECT migrate.nontransactional_progress('e_side', NULL)$$, '22004',
+    'argument "statement" must not be null', 'nontransactional_progress(statement NULL)');
+SELECT throws_ok($$SELECT * FROM migrate.nontransactional_statements('e_side', NULL)$$, '22004',
+    'argument "downgrade" must not be null', 'nontransactional_statements(downgrade NULL)');
 SELECT throws_ok($$SELECT migrate.merge(NULL, NULL)$$, '22004',
     'argument "message" must not be null', 'merge(message NULL)');
 SELECT throws_ok($$SELECT migrate.upgrade(NULL)$$, '22004', 'argument "target" must not be null',
