@@ -618,17 +618,21 @@ create_enums(DiffOutput *out)
 				continue;
 			warning(out, "enum type %s gets the value %s, which PostgreSQL lets no statement use before the transaction commits: a statement of this script that uses it fails, so move that statement to a later revision",
 					name, quote_literal_cstr(e->labels[j]));
-			/* Placed after its predecessor, which exists by now. */
+			/*
+			 * Placed after its predecessor, which exists by now.  IF NOT
+			 * EXISTS: the downgrade cannot drop the value, so the upgrade
+			 * must find it there when it runs again.
+			 */
 			if (j > 0)
-				statement(out, "ALTER TYPE %s ADD VALUE %s AFTER %s", name,
+				statement(out, "ALTER TYPE %s ADD VALUE IF NOT EXISTS %s AFTER %s", name,
 						  quote_literal_cstr(e->labels[j]),
 						  quote_literal_cstr(e->labels[j - 1]));
 			else if (was->nlabels > 0)
-				statement(out, "ALTER TYPE %s ADD VALUE %s BEFORE %s", name,
+				statement(out, "ALTER TYPE %s ADD VALUE IF NOT EXISTS %s BEFORE %s", name,
 						  quote_literal_cstr(e->labels[j]),
 						  quote_literal_cstr(was->labels[0]));
 			else
-				statement(out, "ALTER TYPE %s ADD VALUE %s", name,
+				statement(out, "ALTER TYPE %s ADD VALUE IF NOT EXISTS %s", name,
 						  quote_literal_cstr(e->labels[j]));
 		}
 	}

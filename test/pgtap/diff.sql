@@ -4,7 +4,7 @@
 -- leave behind: nothing but, for autogenerate(), one revision.  Whether the
 -- scripts are right is proven by the round trips of test/python/test_diff.py.
 \ir setup.psql
-SELECT plan(38);
+SELECT plan(44);
 
 CREATE TABLE dt_users (id int PRIMARY KEY, email text);
 CREATE SCHEMA dt_app;
@@ -159,6 +159,23 @@ SELECT throws_ok($$SELECT migrate.autogenerate('CREATE TABLE dt_users (id int PR
     '55000', 'the database is not at head',
     'autogenerate() refuses a database behind its head: the diff would repeat a revision');
 SELECT is((SELECT count(*) FROM migrate.revisions), 2::bigint, '... and registers nothing');
+
+-- An enum value has no downgrade: the revision must apply again after one.
+SELECT is(migrate.upgrade('head'), :'second_id', 'at head again');
+CREATE TYPE dt_mood AS ENUM ('sad', 'happy');
+SELECT migrate.autogenerate('CREATE TABLE dt_users (id int PRIMARY KEY, email text);
+                             CREATE TABLE dt_posts (id int PRIMARY KEY, user_id int REFERENCES dt_users, title text);
+                             CREATE TYPE dt_mood AS ENUM (''sad'', ''ok'', ''happy'');',
+                            'mood') AS mood_id \gset
+SELECT matches((SELECT upgrade FROM migrate.revisions WHERE id = :'mood_id'),
+    $$ALTER TYPE public\.dt_mood ADD VALUE IF NOT EXISTS 'ok' AFTER 'sad';$$,
+    'a new enum value is added IF NOT EXISTS, in its place');
+SELECT is(migrate.upgrade('head'), :'mood_id', 'the revision applies');
+SELECT is(migrate.downgrade('-1'), :'second_id', '... is downgraded (the value stays)');
+SELECT lives_ok($$SELECT migrate.upgrade('+1')$$, '... and applies again');
+SELECT is((SELECT array_agg(enumlabel::text ORDER BY enumsortorder) FROM pg_enum
+            WHERE enumtypid = 'dt_mood'::regtype), '{sad,ok,happy}',
+    '... leaving the value once, in its place');
 
 SELECT * FROM finish();
 ROLLBACK;
