@@ -834,10 +834,10 @@ schema_diff(const char *desired, const char *schema)
 			  &live_model, &desired_model);
 
 	initStringInfo(&script);
-	diff_generate(live_model, desired_model, &script, &result->warnings);
+	diff_generate(live_model, desired_model, &script, &result->warnings, false);
 	result->upgrade = script.data;
 	initStringInfo(&script);
-	diff_generate(desired_model, live_model, &script, &downgrade_warnings);
+	diff_generate(desired_model, live_model, &script, &downgrade_warnings, true);
 	result->downgrade = script.data;
 	foreach(lc, downgrade_warnings)
 		result->warnings = lappend(result->warnings,

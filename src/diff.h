@@ -127,6 +127,6 @@ typedef struct SchemaModel
 extern DiffTable *diff_find_table(const SchemaModel *model, const char *name);
 extern DiffColumn *diff_find_column(const DiffTable *table, const char *name);
 extern void diff_generate(const SchemaModel *from, const SchemaModel *to,
-						  StringInfo script, List **warnings);
+						  StringInfo script, List **warnings, bool downgrade);
 
 #endif							/* MIGRATE_DIFF_H */

@@ -21,7 +21,9 @@
  *
  * What cannot be told apart (a rename from a drop and an add) and what
  * loses data is reported as a warning, and the script carries it as a
- * comment above the statement.
+ * comment above the statement.  A downgrade's drops of the tables and
+ * columns its upgrade created are not: they hold no data from before the
+ * revision.
  *
  * IDENTIFICATION
  *	  src/diffgen.c
@@ -41,6 +43,7 @@ typedef struct DiffOutput
 	const SchemaModel *to;
 	StringInfo	script;
 	List	  **warnings;
+	bool		downgrade;		/* "to" is where the upgrade came from */
 } DiffOutput;
 
 static bool
@@ -446,7 +449,8 @@ alter_table_columns(DiffOutput *out, const DiffTable *old, const DiffTable *new)
 							t, quote_identifier(col->name), quote_identifier(added->name),
 							t, quote_identifier(col->name), quote_identifier(added->name));
 			}
-			warning(out, "drops column %s.%s and its data", t, quote_identifier(col->name));
+			if (!out->downgrade)
+				warning(out, "drops column %s.%s and its data", t, quote_identifier(col->name));
 		}
 		else
 			warning(out, "column %s.%s changes how it is generated: it is dropped and added again, and its data is computed anew",
@@ -757,13 +761,15 @@ suspect_table_renames(DiffOutput *out, const DiffTable *dropped)
 /*
  * Append to "script" the DDL that turns "from" into "to", and to
  * "warnings" what a reviewer must look at.  Nothing is appended when the
- * two are equal.
+ * two are equal.  With "downgrade", the script undoes the upgrade from "to"
+ * to "from": the tables and columns it drops are the ones that upgrade
+ * created, so dropping them is no warning.
  */
 void
 diff_generate(const SchemaModel *from, const SchemaModel *to,
-			  StringInfo script, List **warnings)
+			  StringInfo script, List **warnings, bool downgrade)
 {
-	DiffOutput	out = {from, to, script, warnings};
+	DiffOutput	out = {from, to, script, warnings, downgrade};
 	bool	   *view_dropped = views_to_drop(&out);
 
 	/* 1. Types and sequences that new columns may need. */
@@ -790,7 +796,8 @@ diff_generate(const SchemaModel *from, const SchemaModel *to,
 		if (diff_find_table(to, table->name) != NULL)
 			continue;
 		suspect_table_renames(&out, table);
-		warning(&out, "drops table %s and its data", qualified(&out, table->name));
+		if (!downgrade)
+			warning(&out, "drops table %s and its data", qualified(&out, table->name));
 		statement(&out, "DROP TABLE %s", qualified(&out, table->name));
 	}
 	for (int i = 0; i < to->ntables; i++)

@@ -20,7 +20,6 @@ CREATE TABLE users (id int PRIMARY KEY);
 -- --- b
 CREATE TABLE users (id int PRIMARY KEY);
 CREATE TABLE posts (id bigint PRIMARY KEY, title text NOT NULL, body text);
--- --- warn ^downgrade: drops table public\.posts
 
 -- === drop_table
 -- --- a

@@ -4,7 +4,7 @@
 -- leave behind: nothing but, for autogenerate(), one revision.  Whether the
 -- scripts are right is proven by the round trips of test/python/test_diff.py.
 \ir setup.psql
-SELECT plan(44);
+SELECT plan(49);
 
 CREATE TABLE dt_users (id int PRIMARY KEY, email text);
 CREATE SCHEMA dt_app;
@@ -126,11 +126,24 @@ SELECT is((SELECT array_agg(u) FROM (SELECT upgrade FROM migrate.diff('CREATE TA
                                      UNION ALL
                                      SELECT upgrade FROM migrate.diff('CREATE TABLE dt_users (id bigint PRIMARY KEY, email varchar(10)); CREATE TABLE z (a int); CREATE TABLE b (a int)')) s(u)) = 1,
     true, 'the output is the same whatever the order of the desired statements');
+-- A downgrade drops what its upgrade created, which held no data before it.
+SELECT is((SELECT warnings FROM migrate.diff('CREATE TABLE dt_users (id int PRIMARY KEY, email text); CREATE TABLE dt_new (id int)')),
+    '{}', 'a new table gives no warning about its downgrade dropping it');
+SELECT is((SELECT downgrade FROM migrate.diff('CREATE TABLE dt_users (id int PRIMARY KEY, email text); CREATE TABLE dt_new (id int)')),
+    E'DROP TABLE public.dt_new;\n', '... which still drops it, with no warning comment');
+SELECT is((SELECT warnings FROM migrate.diff('CREATE TABLE dt_users (id int PRIMARY KEY, email text, age int)')),
+    '{}', 'nor does a new column');
+SELECT is((SELECT warnings FROM migrate.diff('CREATE TABLE dt_other (a int)')),
+    '{"drops table public.dt_users and its data"}',
+    'an upgrade that drops an existing table still warns (and its downgrade dropping the new one does not)');
+SELECT is((SELECT warnings FROM migrate.diff('CREATE TABLE dt_users (id bigint PRIMARY KEY, email text)')),
+    '{"downgrade: changes the type of column public.dt_users.id from bigint to integer, which can fail or lose data"}',
+    'a downgrade that can lose data the user wrote still warns');
 SELECT ok(pg_temp.untouched(), 'diff() changed nothing');
 
 -- ------------------------------------------------------------ autogenerate
 
--- Its warnings (the downgrades drop what the upgrades create) are expected.
+-- Its warnings (about enum values) are expected.
 SET client_min_messages = error;
 
 SELECT is(migrate.autogenerate(pg_temp.same(), 'nothing to do'), NULL,
