@@ -231,6 +231,28 @@ column_constraint(const ColumnDef *def, ConstrType type)
 }
 
 /*
+ * Is a column's type a serial pseudo-type, which stands for a nextval()
+ * default?  The test transformColumnDefinition() makes: one unqualified
+ * name, not %TYPE.
+ */
+static bool
+is_serial(const TypeName *type)
+{
+	static const char *const serials[] = {
+		"smallserial", "serial2", "serial", "serial4", "bigserial", "serial8"
+	};
+	const char *name;
+
+	if (type == NULL || list_length(type->names) != 1 || type->pct_type)
+		return false;
+	name = strVal(linitial(type->names));
+	for (int i = 0; i < lengthof(serials); i++)
+		if (strcmp(name, serials[i]) == 0)
+			return true;
+	return false;
+}
+
+/*
  * Would ALTER COLUMN ... TYPE rewrite the table?  Not when the new type is
  * binary coercible from the old one with no narrower length, and no USING
  * expression is given; yes when that cannot be told.
@@ -311,22 +333,38 @@ lint_alter_table(LintContext *ctx, AlterTableStmt *stmt)
 					ColumnDef  *def = (ColumnDef *) cmd->def;
 					Constraint *dflt = column_constraint(def, CONSTR_DEFAULT);
 					Constraint *generated = column_constraint(def, CONSTR_GENERATED);
+					Constraint *identity = column_constraint(def, CONSTR_IDENTITY);
+					bool		serial = is_serial(def->typeName);
+					const char *rewrite = NULL;
 
 					if ((def->is_not_null || column_constraint(def, CONSTR_NOTNULL)) &&
-						dflt == NULL && generated == NULL &&
-						column_constraint(def, CONSTR_IDENTITY) == NULL)
+						dflt == NULL && generated == NULL && identity == NULL && !serial)
 						report(ctx, "add-column-not-null-without-default",
 							   facts.rows > 0 || facts.bytes > 0 ? "error" : "warning",
 							   psprintf("column \"%s\" is added to existing %s as NOT NULL without a default: it fails as soon as the table has a row",
 										def->colname, describe(&facts)),
 							   "Add the column with a DEFAULT (a constant default costs nothing since PostgreSQL 11), or add it nullable, backfill it, then set NOT NULL.");
-					if ((dflt != NULL && calls_volatile(dflt->raw_expr, NULL)) ||
-						generated != NULL)
+
+					/*
+					 * A value computed for every existing row rewrites the
+					 * table: a stored generated expression, a volatile
+					 * default, and so also a serial's nextval() default and
+					 * an identity column's sequence.
+					 */
+					if (generated != NULL)
+						rewrite = "with a stored generated expression";
+					else if (identity != NULL)
+						rewrite = "as an identity column, which numbers every row from its sequence";
+					else if (serial)
+						rewrite = psprintf("as %s, whose nextval() default is volatile",
+										   strVal(linitial(def->typeName->names)));
+					else if (dflt != NULL && calls_volatile(dflt->raw_expr, NULL))
+						rewrite = "with a volatile default";
+					if (rewrite != NULL)
 						report(ctx, "add-column-volatile-default", by_size(&facts),
-							   psprintf("column \"%s\" is added to %s with a %s: the whole table is rewritten under ACCESS EXCLUSIVE",
-										def->colname, describe(&facts),
-										generated ? "stored generated expression" : "volatile default"),
-							   "Add the column without a default, then SET DEFAULT for new rows and backfill existing rows in batches.");
+							   psprintf("column \"%s\" is added to %s %s: the whole table is rewritten under ACCESS EXCLUSIVE",
+										def->colname, describe(&facts), rewrite),
+							   "Add the column without a default, then SET DEFAULT for new rows (nextval() of a sequence, for a serial or identity column) and backfill existing rows in batches.");
 					break;
 				}
 			case AT_SetNotNull:
