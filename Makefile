@@ -24,9 +24,23 @@ ifeq ($(shell test $(VERSION_NUM) -lt 130000 && echo old),old)
 $(error migrate requires PostgreSQL 13 or later; this is $(VERSION))
 endif
 
+# Debian's bindir (/usr/lib/postgresql/15/bin) is not on PATH: installed
+# as root, pg_migrate is also linked from LINKDIR, so that it runs as typed.
+LINKDIR ?= /usr/local/bin
+.PHONY: install-pg_migrate-link
+install: install-pg_migrate-link
+install-pg_migrate-link: installdirs
+	@if [ "$$(id -u)" = 0 ] && [ -z '$(DESTDIR)' ] && [ -d '$(LINKDIR)' ]; then \
+		echo "ln -sf '$(bindir)/pg_migrate' '$(LINKDIR)/pg_migrate'"; \
+		ln -sf '$(bindir)/pg_migrate' '$(LINKDIR)/pg_migrate'; \
+	fi
+
 # PGXS would remove $(bindir)/bin/pg_migrate on uninstall; remove the
-# installed file itself.
+# installed file itself, and the link to it if it is ours.
 .PHONY: uninstall-pg_migrate
 uninstall: uninstall-pg_migrate
 uninstall-pg_migrate:
 	rm -f '$(DESTDIR)$(bindir)/pg_migrate'
+	@if [ -z '$(DESTDIR)' ] && [ "$$(readlink '$(LINKDIR)/pg_migrate' 2>/dev/null)" = '$(bindir)/pg_migrate' ]; then \
+		echo "rm -f '$(LINKDIR)/pg_migrate'"; rm -f '$(LINKDIR)/pg_migrate'; \
+	fi

@@ -266,15 +266,22 @@ run_script(const MigrateRevision *rev, const char *script,
 	ListCell   *lc;
 	StatementErrorContext ctx;
 	ErrorContextCallback callback;
+	ErrorContextCallback *outer;
 
 	/* A script registered before a check was added still gets it. */
 	script_check_statements(stmts, script, rev->id, direction, true);
 
+	/*
+	 * A script's errors say where in the script they are, and no more: the
+	 * frames of whoever called migrate (a DO block, a function, a pg_cron
+	 * job) are not the script's.
+	 */
 	ctx.rev = rev;
 	ctx.direction = direction;
 	callback.callback = statement_error_callback;
 	callback.arg = &ctx;
-	callback.previous = error_context_stack;
+	callback.previous = NULL;
+	outer = error_context_stack;
 	error_context_stack = &callback;
 
 	foreach(lc, stmts)
@@ -283,7 +290,7 @@ run_script(const MigrateRevision *rev, const char *script,
 		run_statement(rev, ctx.stmt, direction);
 	}
 
-	error_context_stack = callback.previous;
+	error_context_stack = outer;
 }
 
 /*
@@ -345,7 +352,8 @@ report_step(const char *action, const char *from, const char *to,
 		appendStringInfo(&buf, ": %s", suffix);
 	else if (migrate_report_timing)
 		appendStringInfo(&buf, ": %.1f ms", ms);
-	ereport(NOTICE, errmsg("%s", buf.data));
+	/* Progress, not a place: no context lines of the caller's. */
+	ereport(NOTICE, errmsg("%s", buf.data), errhidecontext(true));
 	pfree(buf.data);
 }
 

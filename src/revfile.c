@@ -614,6 +614,8 @@ revfile_read_archive(const char *archive, int64 len, char ***names,
 	int			capacity = 64;
 	char	   *long_name = NULL;
 
+	if (len % TAR_BLOCK != 0)
+		bad_archive("Its length is not a multiple of 512 bytes.");
 	*names = palloc(sizeof(char *) * capacity);
 	*datas = palloc(sizeof(char *) * capacity);
 	*lens = palloc(sizeof(int) * capacity);
@@ -702,7 +704,10 @@ revfile_parse_all(char **names, const char **datas, const int *lens, int n,
 	for (int i = 0; i < n; i++)
 	{
 		char	   *text = revfile_text(names[i], datas[i], lens[i], encoding);
+		ErrorContextCallback *outer = error_context_stack;
 
+		/* An error's context is then the file's line alone. */
+		error_context_stack = NULL;
 		PG_TRY();
 		{
 			files[i] = revfile_parse(names[i], text);
@@ -722,6 +727,7 @@ revfile_parse_all(char **names, const char **datas, const int *lens, int n,
 			nbad++;
 		}
 		PG_END_TRY();
+		error_context_stack = outer;
 	}
 	if (nbad == 1)
 		ReThrowError(first);

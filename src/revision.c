@@ -472,7 +472,8 @@ revision_forget(const MigrateGraph *graph, int index, bool no_file)
 	catalog_forget_revision(rev->id);
 	ereport(NOTICE,
 			errmsg(no_file ? "revision %s forgotten: it was not applied and has no file"
-				   : "revision %s forgotten", rev->id));
+				   : "revision %s forgotten", rev->id),
+			errhidecontext(true));
 }
 
 /*

@@ -387,7 +387,8 @@ migrate_check_files(PG_FUNCTION_ARGS)
 			put_problem(store, tupdesc, "error",
 						psprintf("revision %s is a head of the catalog but has no file%s",
 								 rev->id,
-								 rev->nparents > 1 ? " (a merge made with SQL? write merges with \"pg_migrate merge\")" : ""));
+								 !rev->applied ? ": it is not applied, and the next sync forgets it"
+								 : rev->nparents > 1 ? " (a merge made with SQL? write merges with \"pg_migrate merge\")" : ""));
 			nproblems++;
 		}
 		else if (!rev->applied)

@@ -45,6 +45,8 @@ SQL
     [[ "$output" == *'schema "public" differs from the desired schema'* ]]
     [[ "$output" == *"ALTER TABLE public.users ADD COLUMN name text;"* ]]
     [[ "$output" == *"CREATE INDEX users_name ON public.users USING btree (name);"* ]]
+    # Two statements are two differences, whatever else is printed.
+    [[ "$stderr" == *"check failed: 2 difference(s)"* ]]
 
     run -0 --separate-stderr pg_migrate revision --autogenerate -m "names" --schema-file schema.sql
     second=$output

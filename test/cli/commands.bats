@@ -100,6 +100,38 @@ two_revisions() {
     [ "$output" = "bbbb00000001 (head)" ]
 }
 
+@test "connection: a SQLAlchemy URL names its driver; pg_migrate takes it as libpq's URL" {
+    two_revisions
+    local host=${PGHOST:-localhost}
+    for driver in psycopg2 asyncpg psycopg pg8000; do
+        q "SELECT migrate.downgrade('base')" >/dev/null 2>&1 || true
+        DATABASE_URL="postgresql+$driver:///$DB?host=$host&port=$PGPORT" PGDATABASE=postgres \
+            run -0 --separate-stderr pg_migrate upgrade
+        [ "$(q 'SELECT migrate.current()')" = bbbb00000001 ]
+    done
+    run -0 --separate-stderr pg_migrate -d "postgres+psycopg2:///$DB?host=$host&port=$PGPORT" current
+    [ "$output" = "bbbb00000001 (head)" ]
+    # Real libpq options are left alone, and still checked by libpq.
+    run -1 --separate-stderr pg_migrate -d "postgresql+asyncpg:///$DB?host=$host&port=$PGPORT&nonsense=1" current
+    [[ "$stderr" == *'invalid URI query parameter: "nonsense"'* ]]
+}
+
+@test "make install, as root, puts pg_migrate on PATH" {
+    [ "$(id -u)" = 0 ] || skip "make install links pg_migrate from /usr/local/bin only as root"
+    bindir=$("${PG_CONFIG:-pg_config}" --bindir)
+    [ "$(readlink /usr/local/bin/pg_migrate)" = "$bindir/pg_migrate" ]
+    run -0 env PATH=/usr/local/bin:/usr/bin:/bin pg_migrate --version
+    [ "$output" = "pg_migrate 0.1.0" ]
+}
+
+@test "init: no folder is made for a database that cannot be reached" {
+    PGPORT=1 run -1 --separate-stderr pg_migrate init
+    [[ "$stderr" == *"could not connect"* ]]
+    [ ! -e migrations ]
+    run -0 --separate-stderr pg_migrate init
+    [ -d migrations ]
+}
+
 @test "the folder: --dir, then MIGRATE_DIR, then ./migrations" {
     init
     mkdir -p db/revs other

@@ -170,3 +170,24 @@ SELEC 1;"
     [[ "$output" == *"bbbb00000001 -> aaaa00000001 (head), after b"* ]]
     [[ "$output" == *"<base> (cccc00000001) -> bbbb00000001, needs c"* ]]
 }
+
+@test "two heads: pg_migrate is told to merge with pg_migrate; a merge made with SQL fails check" {
+    init
+    rev aaaa00000001 "" "base" "SELECT 1;" "SELECT 1;"
+    rev aaaa00000002 aaaa00000001 "left" "SELECT 2;" "SELECT 2;"
+    rev aaaa00000003 aaaa00000001 "right" "SELECT 3;" "SELECT 3;"
+    run -1 --separate-stderr pg_migrate upgrade head
+    [[ "$stderr" == *'HINT:  Use "heads" for all of them, "<label>@head" for one branch, or merge them with "pg_migrate merge heads -m MESSAGE".'* ]]
+    # Merged with SQL: the catalog has a head that no file has.
+    pg_migrate sync
+    merged=$(q "SELECT migrate.merge(NULL, 'by hand')")
+    run -1 --separate-stderr pg_migrate check
+    [[ "$output" == *"revision $merged is a head of the catalog but has no file: it is not applied, and the next sync forgets it"* ]]
+    # Merged as pg_migrate says: a file, and one head.
+    run -0 --separate-stderr pg_migrate merge heads -m "join"
+    [ -f "$output" ]
+    run -0 --separate-stderr pg_migrate upgrade head
+    [[ "$stderr" == *"revision $merged forgotten: it was not applied and has no file"* ]]
+    run -0 --separate-stderr pg_migrate check
+    [[ "$output" == "No differences: 4 revision file(s) match the catalog"* ]]
+}
