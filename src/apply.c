@@ -26,6 +26,7 @@
 #include "nodes/parsenodes.h"
 #include "pgstat.h"
 #include "storage/latch.h"
+#include "tcop/dest.h"
 #include "utils/guc.h"
 #include "portability/instr_time.h"
 #include "utils/builtins.h"
@@ -165,20 +166,25 @@ typedef struct StatementAttempt
 } StatementAttempt;
 
 /*
- * Run one statement of a script.  SPI leaves its own procedure context
- * current after a call; switching back keeps what follows in the step's
- * context, which is reset after each revision.
+ * Run one statement of a script.  The rows it returns go nowhere as they
+ * come (a data migration that selects five million rows must not keep
+ * them).  SPI leaves its own procedure context current after a call;
+ * switching back keeps what follows in the step's context, which is reset
+ * after each revision.
  */
 static void
 execute_statement(const ScriptStatement *stmt)
 {
 	MemoryContext cxt = CurrentMemoryContext;
-	int			rc = SPI_execute(stmt->text, false, 0);
+	SPIExecuteOptions options;
+	int			rc;
 
+	memset(&options, 0, sizeof(options));
+	options.dest = None_Receiver;
+	rc = SPI_execute_extended(stmt->text, &options);
 	MemoryContextSwitchTo(cxt);
 	if (rc < 0)
 		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
-	SPI_freetuptable(SPI_tuptable);
 }
 
 /* One attempt at a statement, under migrate.ddl_lock_timeout. */
@@ -267,6 +273,7 @@ run_script(const MigrateRevision *rev, const char *script,
 	StatementErrorContext ctx;
 	ErrorContextCallback callback;
 	ErrorContextCallback *outer;
+	int			guc_level;
 
 	/* A script registered before a check was added still gets it. */
 	script_check_statements(stmts, script, rev->id, direction, true);
@@ -284,11 +291,18 @@ run_script(const MigrateRevision *rev, const char *script,
 	outer = error_context_stack;
 	error_context_stack = &callback;
 
+	/*
+	 * What the script sets (search_path, lock_timeout, the lock_timeout of
+	 * migrate.ddl_lock_timeout) ends with it: the caller's settings are
+	 * what they were, in and after the caller's transaction.
+	 */
+	guc_level = NewGUCNestLevel();
 	foreach(lc, stmts)
 	{
 		ctx.stmt = lfirst(lc);
 		run_statement(rev, ctx.stmt, direction);
 	}
+	AtEOXact_GUC(false, guc_level);
 
 	error_context_stack = outer;
 }
@@ -380,7 +394,7 @@ apply_steps(MigrateGraph *graph, const MigrateSteps *steps,
 		for (int i = 0; i < steps->nsteps; i++)
 		{
 			MigrateRevision *rev = &graph->revs[steps->revs[i]];
-			char	   *script = catalog_fetch_script(rev->id, direction);
+			char	   *script = catalog_fetch_script(rev, direction);
 			TimestampTz started = GetCurrentTimestamp();
 			instr_time	start;
 			instr_time	duration;

@@ -110,7 +110,7 @@ static CatalogQuery q_invalidate_state = {
 	0, {0}
 };
 static CatalogQuery q_fetch_scripts = {
-	"SELECT upgrade, downgrade FROM migrate.revisions"
+	"SELECT upgrade, downgrade, checksum FROM migrate.revisions"
 	" WHERE id OPERATOR(pg_catalog.=) $1",
 	1, {TEXTOID}, true
 };
@@ -146,7 +146,8 @@ static CatalogQuery q_label_prefix = {
 };
 static CatalogQuery q_fetch_revision = {
 	"SELECT r.parents, r.depends_on, r.branch_labels, r.message, r.checksum,"
-	" r.downgrade IS NOT NULL, a.revision IS NOT NULL, r.transactional"
+	" r.downgrade IS NOT NULL, a.revision IS NOT NULL, r.transactional,"
+	" r.upgrade, r.downgrade"
 	" FROM migrate.revisions r"
 	" LEFT JOIN migrate.applied a ON a.revision OPERATOR(pg_catalog.=) r.id"
 	" WHERE r.id OPERATOR(pg_catalog.=) $1",
@@ -869,7 +870,7 @@ catalog_load_graph(int parts)
 
 	/* Registration order, which breaks ties everywhere in the graph. */
 	qsort(revs, nrevs, sizeof(MigrateRevision), compare_seq);
-	graph = graph_build(revs, nrevs);
+	graph = graph_build(revs, nrevs, (parts & GRAPH_LENIENT) != 0);
 
 	/* The applied state; a row for an unregistered id is ignored. */
 	rel = table_open(catalog_relid("applied"), AccessShareLock);
@@ -892,9 +893,9 @@ catalog_load_graph(int parts)
 			continue;
 		memcpy(key, VARDATA_ANY(id), len);
 		key[len] = '\0';
-		if ((found = graph_find(graph, key)) < 0)
+		if ((found = graph_find(graph, key)) < 0 || graph->revs[found].phantom)
 			continue;
-		rev = &revs[found];
+		rev = &graph->revs[found];
 		rev->applied = true;
 		rev->has_applied_at = true;
 		rev->applied_at = DatumGetTimestampTz(heap_getattr(tuple, col[1], desc, &isnull));
@@ -966,21 +967,39 @@ catalog_statements_clear(const char *id, MigrateDirection direction)
 	run_query(&q_statements_clear, values, NULL, false, 0);
 }
 
-/* The upgrade or downgrade script of a revision, or NULL when it has none. */
+/*
+ * The upgrade or downgrade script of a revision, or NULL when it has none,
+ * once its content is checked against its checksum: what runs is what was
+ * checked at registration, whoever edited the row since.
+ */
 char *
-catalog_fetch_script(const char *id, MigrateDirection direction)
+catalog_fetch_script(const MigrateRevision *rev, MigrateDirection direction)
 {
-	Datum		values[1] = {CStringGetTextDatum(id)};
-	char	   *script;
+	Datum		values[1] = {CStringGetTextDatum(rev->id)};
+	char	   *upgrade;
+	char	   *downgrade;
+	char	   *checksum;
 
 	if (run_query(&q_fetch_scripts, values, NULL, false, 1) != 1)
 		ereport(ERROR,
 				errcode(ERRCODE_UNDEFINED_OBJECT),
-				errmsg("revision \"%s\" does not exist", id),
+				errmsg("revision \"%s\" does not exist", rev->id),
 				errdetail("It was removed from migrate.revisions during the call."));
-	script = text_column(0, direction == MIGRATE_UP ? 1 : 2, NULL);
+	upgrade = text_column(0, 1, NULL);
+	downgrade = text_column(0, 2, NULL);
+	checksum = text_column(0, 3, NULL);
 	SPI_freetuptable(SPI_tuptable);
-	return script;
+	if (strcmp(checksum, catalog_checksum(upgrade, downgrade,
+										  rev->nparents, rev->parent_ids,
+										  rev->ndepends, rev->depends_ids,
+										  rev->transactional)) != 0)
+		ereport(ERROR,
+				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				errmsg("revision \"%s\" was changed in migrate.revisions since it was registered",
+					   rev->id),
+				errdetail("Its scripts, parents or depends_on do not match its checksum: what would run is not what was checked."),
+				errhint("Register the revision again with its original content (\"pg_migrate sync\" from its file, or migrate.revision()), which restores the row; migrate.verify() lists such revisions."));
+	return direction == MIGRATE_UP ? upgrade : downgrade;
 }
 
 static void
@@ -1135,6 +1154,8 @@ catalog_fetch_revision(const char *id, MigrateRevision *rev)
 	rev->has_downgrade = bool_column(0, 6);
 	rev->applied = bool_column(0, 7);
 	rev->transactional = bool_column(0, 8);
+	rev->upgrade = text_column(0, 9, NULL);
+	rev->downgrade = text_column(0, 10, NULL);
 	SPI_freetuptable(SPI_tuptable);
 	return true;
 }

@@ -204,18 +204,72 @@ resolve_edges(const MigrateGraph *graph, const MigrateRevision *rev,
 }
 
 /*
+ * A damaged catalog (edited by hand) may name revisions that are not
+ * there.  Built leniently, the graph gets a phantom revision for each: it
+ * is never applied, is nobody's head, and verify() reports it; everything
+ * that walks the graph works unchanged.  The array grows, so it is
+ * returned anew.
+ */
+static MigrateRevision *
+add_phantoms(MigrateRevision *revs, int *nrevs)
+{
+	MigrateGraph probe = {0};
+	int			n = *nrevs;
+	int			capacity = n;
+
+	probe.revs = revs;
+	probe.nrevs = n;
+	probe.cxt = CurrentMemoryContext;
+	for (int i = 0; i < *nrevs; i++)
+	{
+		int			nedges = revs[i].nparents + revs[i].ndepends;
+
+		for (int j = 0; j < nedges; j++)
+		{
+			char	   *id = j < revs[i].nparents ? revs[i].parent_ids[j]
+				: revs[i].depends_ids[j - revs[i].nparents];
+
+			if (graph_find(&probe, id) >= 0)
+				continue;
+			if (n == capacity)
+			{
+				capacity = Max(capacity * 2, 16);
+				revs = repalloc_huge(revs, sizeof(MigrateRevision) * capacity);
+			}
+			memset(&revs[n], 0, sizeof(MigrateRevision));
+			revs[n].id = id;
+			revs[n].message = "";
+			revs[n].phantom = true;
+			revs[n].seq = PG_INT64_MAX;
+			n++;
+			/* Found by the next lookups too. */
+			probe.revs = revs;
+			probe.nrevs = n;
+			probe.by_id = NULL;
+			probe.by_label = NULL;
+		}
+	}
+	*nrevs = n;
+	return revs;
+}
+
+/*
  * Build the graph from revisions sorted by registration order.  Takes
  * ownership of the array.  Edge lists are carved out of two pools, one
- * allocation each, rather than four small ones per revision.
+ * allocation each, rather than four small ones per revision.  An edge to a
+ * revision that is not there is an error, or, "lenient", a phantom (see
+ * add_phantoms()) for the calls that must answer on a damaged catalog.
  */
 MigrateGraph *
-graph_build(MigrateRevision *revs, int nrevs)
+graph_build(MigrateRevision *revs, int nrevs, bool lenient)
 {
 	MigrateGraph *graph = palloc0(sizeof(MigrateGraph));
 	int64		nedges = 0;
 	int		   *forward;
 	int		   *backward;
 
+	if (lenient)
+		revs = add_phantoms(revs, &nrevs);
 	graph->revs = revs;
 	graph->nrevs = nrevs;
 	graph->cxt = CurrentMemoryContext;
@@ -513,6 +567,45 @@ report_cycle(const MigrateGraph *graph, const bool *set, const bool *emitted)
 			errdetail("Revisions %s are on a cycle or need a revision on one.",
 					  graph_id_list(graph, stuck, n, false)),
 			errhint("Fix the parents or depends_on of one of them in migrate.revisions."));
+}
+
+/*
+ * The revisions on a cycle of parents and dependencies, or that need one
+ * (*n of them, in registration order); none in a sound graph.  Kahn's walk
+ * without the error, for verify().
+ */
+int *
+graph_cycle_members(const MigrateGraph *graph, int *n)
+{
+	int		   *waiting = palloc0(sizeof(int) * Max(graph->nrevs, 1));
+	int		   *ready = palloc(sizeof(int) * Max(graph->nrevs, 1));
+	int		   *stuck = palloc(sizeof(int) * Max(graph->nrevs, 1));
+	int			nready = 0;
+
+	for (int i = 0; i < graph->nrevs; i++)
+	{
+		waiting[i] = graph->revs[i].nparents + graph->revs[i].ndepends;
+		if (waiting[i] == 0)
+			ready[nready++] = i;
+	}
+	while (nready > 0)
+	{
+		const MigrateRevision *rev = &graph->revs[ready[--nready]];
+
+		for (int j = 0; j < rev->nchildren; j++)
+			if (--waiting[rev->children[j]] == 0)
+				ready[nready++] = rev->children[j];
+		for (int j = 0; j < rev->ndependents; j++)
+			if (--waiting[rev->dependents[j]] == 0)
+				ready[nready++] = rev->dependents[j];
+	}
+	*n = 0;
+	for (int i = 0; i < graph->nrevs; i++)
+		if (waiting[i] > 0)
+			stuck[(*n)++] = i;
+	pfree(waiting);
+	pfree(ready);
+	return stuck;
 }
 
 /*

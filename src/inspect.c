@@ -96,7 +96,7 @@ migrate_current(PG_FUNCTION_ARGS)
 
 	catalog_connect();
 	if (!catalog_cached_state(&heads, &current))
-		current = graph_current_string(catalog_load_graph(0));
+		current = graph_current_string(catalog_load_graph(GRAPH_LENIENT));
 	result = result_text(fcinfo, callercxt, current);
 	catalog_disconnect();
 	return result;
@@ -120,7 +120,7 @@ migrate_heads(PG_FUNCTION_ARGS)
 	catalog_connect();
 	if (!catalog_cached_state(&heads, &current))
 	{
-		MigrateGraph *graph = catalog_load_graph(0);
+		MigrateGraph *graph = catalog_load_graph(GRAPH_LENIENT);
 		int			n;
 		int		   *idx = graph_heads(graph, &n);
 
@@ -183,7 +183,7 @@ migrate_require(PG_FUNCTION_ARGS)
 	}
 
 	/* The slow path: only taken when the application must refuse to run. */
-	graph = catalog_load_graph(0);
+	graph = catalog_load_graph(GRAPH_LENIENT);
 	current = graph_current_string(graph);
 	wanted = graph_find(graph, id);
 	if (wanted < 0)
@@ -236,13 +236,26 @@ migrate_require(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();			/* not reached */
 }
 
+static void
+put_problem(Tuplestorestate *store, TupleDesc tupdesc, const char *id,
+			const char *problem)
+{
+	Datum		values[2] = {CStringGetTextDatum(id), CStringGetTextDatum(problem)};
+	bool		nulls[2] = {false, false};
+
+	tuplestore_putvalues(store, tupdesc, values, nulls);
+}
+
 /*
  * migrate.verify() RETURNS TABLE(revision text, problem text)
  *
- * Applied revisions whose content (checksummed anew) changed since they
- * were applied,
- * applied revisions missing from the graph, and unapplied revisions that
- * an applied revision needs.  No rows when all is well.
+ * What is wrong with the catalog, one row a problem, none when all is
+ * well; it reads a damaged catalog without failing.  Content is
+ * checksummed anew, so a hand edit that left the checksum column alone is
+ * caught: applied revisions that changed since they ran, revisions (applied
+ * or not) whose content no longer matches their checksum, edges to
+ * revisions that are not registered, cycles, unapplied revisions that an
+ * applied one needs, and applied rows without a revision.
  */
 PG_FUNCTION_INFO_V1(migrate_verify);
 Datum
@@ -254,11 +267,14 @@ migrate_verify(PG_FUNCTION_ARGS)
 	bool	   *needed;
 	int		   *applied;
 	int			napplied = 0;
+	int		   *cycle;
+	int			ncycle;
+	bool	   *on_cycle;
 	List	   *unregistered;
 	ListCell   *lc;
 
 	catalog_connect();
-	graph = catalog_load_graph(GRAPH_SCRIPTS | GRAPH_CHECKSUMS);
+	graph = catalog_load_graph(GRAPH_SCRIPTS | GRAPH_CHECKSUMS | GRAPH_LENIENT);
 	unregistered = catalog_applied_unregistered();
 
 	needed = palloc0(sizeof(bool) * Max(graph->nrevs, 1));
@@ -267,48 +283,49 @@ migrate_verify(PG_FUNCTION_ARGS)
 		if (graph->revs[i].applied)
 			applied[napplied++] = i;
 	graph_mark_ancestors(graph, applied, napplied, needed);
+	on_cycle = palloc0(sizeof(bool) * Max(graph->nrevs, 1));
+	cycle = graph_cycle_members(graph, &ncycle);
+	for (int i = 0; i < ncycle; i++)
+		on_cycle[cycle[i]] = true;
 
 	for (int i = 0; i < graph->nrevs; i++)
 	{
 		const MigrateRevision *rev = &graph->revs[i];
-		const char *problem = NULL;
-		Datum		values[2];
-		bool		nulls[2] = {false, false};
+		char	   *content;
 
-		/*
-		 * Checksum the content anew: a hand edit of a script need not have
-		 * touched the checksum column, and a wrong checksum column would
-		 * make registering the same content again look like a change.
-		 */
-		if (rev->applied)
-		{
-			char	   *content = catalog_checksum(rev->upgrade, rev->downgrade,
-												   rev->nparents, rev->parent_ids,
-												   rev->ndepends, rev->depends_ids,
-												   rev->transactional);
-
-			if (strcmp(rev->applied_checksum, content) != 0)
-				problem = "changed since it was applied: its scripts, parents or depends_on differ from what ran";
-			else if (strcmp(rev->checksum, content) != 0)
-				problem = "its checksum in migrate.revisions does not match its content";
-		}
-		if (problem == NULL && needed[i] && !rev->applied)
-			problem = "not applied, but an applied revision descends from it or depends on it";
-		if (problem == NULL)
+		if (rev->phantom)
 			continue;
-		values[0] = CStringGetTextDatum(rev->id);
-		values[1] = CStringGetTextDatum(problem);
-		tuplestore_putvalues(store, tupdesc, values, nulls);
+		content = catalog_checksum(rev->upgrade, rev->downgrade,
+								   rev->nparents, rev->parent_ids,
+								   rev->ndepends, rev->depends_ids,
+								   rev->transactional);
+		if (rev->applied && strcmp(rev->applied_checksum, content) != 0)
+			put_problem(store, tupdesc, rev->id,
+						"changed since it was applied: its scripts, parents or depends_on differ from what ran");
+		else if (strcmp(rev->checksum, content) != 0)
+			put_problem(store, tupdesc, rev->id,
+						"its content does not match its checksum: it was changed in migrate.revisions since it was registered");
+		for (int j = 0; j < rev->nparents + rev->ndepends; j++)
+		{
+			bool		parent = j < rev->nparents;
+			const MigrateRevision *other =
+				&graph->revs[parent ? rev->parents[j] : rev->depends[j - rev->nparents]];
+
+			if (other->phantom)
+				put_problem(store, tupdesc, rev->id,
+							psprintf("names %s \"%s\", which is not registered",
+									 parent ? "parent" : "dependency", other->id));
+		}
+		if (on_cycle[i])
+			put_problem(store, tupdesc, rev->id,
+						"on a cycle of parents or dependencies, or needs a revision on one");
+		if (needed[i] && !rev->applied)
+			put_problem(store, tupdesc, rev->id,
+						"not applied, but an applied revision descends from it or depends on it");
 	}
 	foreach(lc, unregistered)
-	{
-		Datum		values[2];
-		bool		nulls[2] = {false, false};
-
-		values[0] = CStringGetTextDatum((char *) lfirst(lc));
-		values[1] = CStringGetTextDatum("applied, but not registered in migrate.revisions");
-		tuplestore_putvalues(store, tupdesc, values, nulls);
-	}
+		put_problem(store, tupdesc, (char *) lfirst(lc),
+					"applied, but not registered in migrate.revisions");
 
 	catalog_disconnect();
 	return (Datum) 0;
@@ -459,7 +476,7 @@ migrate_graph(PG_FUNCTION_ARGS)
 				errhint("The formats are dot and mermaid."));
 
 	catalog_connect();
-	graph = catalog_load_graph(0);
+	graph = catalog_load_graph(GRAPH_LENIENT);
 	current = palloc0(sizeof(bool) * Max(graph->nrevs, 1));
 	heads = graph_current_heads(graph, &ncurrent);
 	for (int i = 0; i < ncurrent; i++)
@@ -492,16 +509,27 @@ migrate_history_rows(PG_FUNCTION_ARGS)
 	MigrateSteps *order;
 	int			ncurrent;
 	int		   *heads;
+	int			ncycle;
 
 	catalog_connect();
-	graph = catalog_load_graph(0);
+	graph = catalog_load_graph(GRAPH_LENIENT);
 	all = palloc(sizeof(bool) * Max(graph->nrevs, 1));
 	memset(all, true, sizeof(bool) * graph->nrevs);
 	current = palloc0(sizeof(bool) * Max(graph->nrevs, 1));
 	heads = graph_current_heads(graph, &ncurrent);
 	for (int i = 0; i < ncurrent; i++)
 		current[heads[i]] = true;
-	order = graph_order_down(graph, all);
+	/* A cycle (a catalog edited by hand) has no order: newest registered first. */
+	if (graph_cycle_members(graph, &ncycle), ncycle > 0)
+	{
+		order = palloc(sizeof(MigrateSteps));
+		order->revs = palloc(sizeof(int) * Max(graph->nrevs, 1));
+		order->nsteps = 0;
+		for (int i = graph->nrevs - 1; i >= 0; i--)
+			order->revs[order->nsteps++] = i;
+	}
+	else
+		order = graph_order_down(graph, all);
 
 	for (int i = 0; i < order->nsteps; i++)
 	{
@@ -509,6 +537,8 @@ migrate_history_rows(PG_FUNCTION_ARGS)
 		Datum		values[8];
 		bool		nulls[8] = {false, false, false, false, false, false, false, false};
 
+		if (rev->phantom)
+			continue;
 		values[0] = CStringGetTextDatum(rev->id);
 		values[1] = text_array_datum(rev->nparents, rev->parent_ids);
 		values[2] = CStringGetTextDatum(rev->message);

@@ -70,6 +70,7 @@ typedef struct MigrateRevision
 	int64		seq;			/* registration order */
 	bool		has_downgrade;
 	bool		transactional;	/* false: pg_migrate runs it statement by statement */
+	bool		phantom;		/* named, but not registered (lenient graphs) */
 
 	int			nparents;
 	char	  **parent_ids;
@@ -174,7 +175,8 @@ extern int	migrate_lint_large_table;	/* kB */
 extern const char *migrate_merge_advice(void);
 
 /* graph.c: pure graph algorithms, no SPI */
-extern MigrateGraph *graph_build(MigrateRevision *revs, int nrevs);
+extern MigrateGraph *graph_build(MigrateRevision *revs, int nrevs, bool lenient);
+extern int *graph_cycle_members(const MigrateGraph *graph, int *n);
 extern int	graph_find(const MigrateGraph *graph, const char *id);
 extern int	graph_find_label(const MigrateGraph *graph, const char *label);
 extern int *graph_heads(const MigrateGraph *graph, int *nheads);
@@ -310,11 +312,13 @@ extern char *catalog_lock_holder(int64 key);
 /* What catalog_load_graph() reads besides the edges and applied state. */
 #define GRAPH_SCRIPTS	0x01	/* upgrade and downgrade scripts */
 #define GRAPH_CHECKSUMS	0x02	/* registered and applied checksums */
+#define GRAPH_LENIENT	0x04	/* a damaged catalog: see graph_build() */
 extern MigrateGraph *catalog_load_graph(int parts);
 extern bool catalog_cached_state(List **heads, char **current);
 extern void catalog_save_state(const MigrateGraph *graph);
 extern void catalog_invalidate_state(void);
-extern char *catalog_fetch_script(const char *id, MigrateDirection direction);
+extern char *catalog_fetch_script(const MigrateRevision *rev,
+								  MigrateDirection direction);
 extern void catalog_statements_done(const char *id, MigrateDirection direction,
 									int n, bool *done, TimestampTz *first);
 extern void catalog_statement_done(const char *id, MigrateDirection direction,

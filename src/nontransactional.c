@@ -78,7 +78,7 @@ nontransactional_revision(MigrateGraph *graph, const char *id)
 static List *
 revision_statements(const MigrateRevision *rev, MigrateDirection direction)
 {
-	char	   *script = catalog_fetch_script(rev->id, direction);
+	char	   *script = catalog_fetch_script(rev, direction);
 
 	if (script == NULL)
 		ereport(ERROR,

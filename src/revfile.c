@@ -474,7 +474,7 @@ revfile_order(RevisionFile **files, int n)
 		revs[i].id = files[i]->rev.id;
 		revs[i].seq = i;
 	}
-	ids = graph_build(revs, n);
+	ids = graph_build(revs, n, false);
 	for (int i = 0; i < n; i++)
 	{
 		int			first = graph_find(ids, files[i]->rev.id);
@@ -503,7 +503,7 @@ revfile_order(RevisionFile **files, int n)
 			if (graph_find(ids, nr->depends[j]) >= 0)
 				revs[i].depends_ids[revs[i].ndepends++] = nr->depends[j];
 	}
-	graph = graph_build(revs, n);
+	graph = graph_build(revs, n, false);
 	all = palloc(sizeof(bool) * Max(n, 1));
 	for (int i = 0; i < n; i++)
 		all[i] = true;

@@ -52,6 +52,18 @@ same_strings(int na, char **a, int nb, char **b)
 }
 
 
+/* Does the registered row hold exactly this content (scripts and edges)? */
+static bool
+same_content(const NewRevision *nr, const MigrateRevision *old)
+{
+	return strcmp(nr->upgrade, old->upgrade) == 0 &&
+		(nr->downgrade == NULL) == (old->downgrade == NULL) &&
+		(nr->downgrade == NULL || strcmp(nr->downgrade, old->downgrade) == 0) &&
+		same_strings(nr->nparents, nr->parents, old->nparents, old->parent_ids) &&
+		same_strings(nr->ndepends, nr->depends, old->ndepends, old->depends_ids) &&
+		nr->transactional == old->transactional;
+}
+
 /* The parent of a revision registered without parents: the single head. */
 static void
 default_parents(NewRevision *nr)
@@ -142,7 +154,7 @@ revision_register(NewRevision *nr)
 									nr->nparents, nr->parents,
 									nr->ndepends, nr->depends,
 									nr->transactional);
-		if (strcmp(checksum, old.checksum) == 0 &&
+		if (strcmp(checksum, old.checksum) == 0 && same_content(nr, &old) &&
 			strcmp(nr->message, old.message) == 0 &&
 			same_strings(nr->nlabels, nr->labels, old.nlabels, old.labels))
 			return nr->id;
@@ -253,9 +265,22 @@ revision_register(NewRevision *nr)
 
 	if (strcmp(rev.checksum, old.checksum) == 0)
 	{
+		/*
+		 * What was registered, by its checksum.  A row whose content no
+		 * longer matches it was edited behind migrate's back: this puts
+		 * back what was checked, applied or not.
+		 */
+		if (!same_content(nr, &old))
+		{
+			catalog_update_revision(&rev, nr->upgrade, nr->downgrade);
+			ereport(NOTICE,
+					errmsg("revision %s restored: its row in migrate.revisions did not match its checksum",
+						   nr->id),
+					errhidecontext(true));
+		}
 		/* Same scripts and edges: at most the description changes. */
-		if (strcmp(rev.message, old.message) != 0 ||
-			!same_strings(rev.nlabels, rev.labels, old.nlabels, old.labels))
+		else if (strcmp(rev.message, old.message) != 0 ||
+				 !same_strings(rev.nlabels, rev.labels, old.nlabels, old.labels))
 			catalog_update_revision(&rev, nr->upgrade, nr->downgrade);
 		return nr->id;
 	}

@@ -126,117 +126,6 @@ migrate_files(PG_FUNCTION_ARGS)
 }
 
 static bool
-same_labels(const NewRevision *nr, const MigrateRevision *rev)
-{
-	if (nr->nlabels != rev->nlabels)
-		return false;
-	for (int i = 0; i < nr->nlabels; i++)
-		if (strcmp(nr->labels[i], rev->labels[i]) != 0)
-			return false;
-	return true;
-}
-
-static void
-put_action(Tuplestorestate *store, TupleDesc tupdesc, const char *id,
-		   const char *file, const char *action)
-{
-	Datum		values[3];
-	bool		nulls[3] = {false, file == NULL, false};
-
-	values[0] = CStringGetTextDatum(id);
-	values[1] = file ? CStringGetTextDatum(file) : (Datum) 0;
-	values[2] = CStringGetTextDatum(action);
-	tuplestore_putvalues(store, tupdesc, values, nulls);
-}
-
-/*
- * migrate.sync(archive bytea)
- * migrate.sync(names text[], contents text[])
- *	RETURNS TABLE(revision text, file text, action text)
- *
- * Registers every file's revision, parents first, and forgets every
- * unapplied revision that no file holds; one row per revision, its action
- * "registered", "updated", "unchanged" or "forgotten".  A file whose
- * revision is applied with other content stops everything, as
- * migrate.revision() does.  Unchanged files are compared in memory,
- * against one read of the catalog: a sync of a project with nothing new
- * costs a checksum per file.
- */
-PG_FUNCTION_INFO_V1(migrate_sync);
-Datum
-migrate_sync(PG_FUNCTION_ARGS)
-{
-	TupleDesc	tupdesc;
-	Tuplestorestate *store = srf_begin(fcinfo, &tupdesc);
-	int			n;
-	RevisionFile **files = files_arg(fcinfo, &n);
-	MigrateGraph *graph;
-	bool	   *has_file;
-	bool	   *orphan;
-	int			norphans = 0;
-
-	catalog_connect();
-	lock_state_change("sync");
-	graph = catalog_load_graph(GRAPH_CHECKSUMS);
-	has_file = palloc0(sizeof(bool) * Max(graph->nrevs, 1));
-
-	for (int i = 0; i < n; i++)
-	{
-		NewRevision *nr = &files[i]->rev;
-		int			known = graph_find(graph, nr->id);
-		ErrorContextCallback callback;
-
-		if (known >= 0)
-		{
-			const MigrateRevision *rev = &graph->revs[known];
-			char	   *checksum = catalog_checksum(nr->upgrade, nr->downgrade,
-													nr->nparents, nr->parents,
-													nr->ndepends, nr->depends,
-													nr->transactional);
-
-			has_file[known] = true;
-			if (strcmp(checksum, rev->checksum) == 0 &&
-				strcmp(nr->message, rev->message) == 0 && same_labels(nr, rev))
-			{
-				put_action(store, tupdesc, nr->id, files[i]->name, "unchanged");
-				continue;
-			}
-		}
-		revfile_push_context(files[i], &callback);
-		revision_register(nr);
-		error_context_stack = callback.previous;
-		put_action(store, tupdesc, nr->id, files[i]->name,
-				   known >= 0 ? "updated" : "registered");
-	}
-
-	/* Unapplied and without a file: forgotten, children first. */
-	orphan = palloc0(sizeof(bool) * Max(graph->nrevs, 1));
-	for (int i = 0; i < graph->nrevs; i++)
-		if (!has_file[i] && !graph->revs[i].applied)
-		{
-			orphan[i] = true;
-			norphans++;
-		}
-	if (norphans > 0)
-	{
-		MigrateSteps *order = graph_order_down(graph, orphan);
-		MigrateGraph *now = catalog_load_graph(0);
-
-		for (int i = 0; i < order->nsteps; i++)
-		{
-			const char *id = graph->revs[order->revs[i]].id;
-
-			revision_forget(now, graph_find(now, id), true);
-			put_action(store, tupdesc, id, NULL, "forgotten");
-			now = catalog_load_graph(0);
-		}
-	}
-
-	catalog_disconnect();
-	return (Datum) 0;
-}
-
-static bool
 same_list(int na, char **a, int nb, char **b)
 {
 	if (na != nb)
@@ -291,6 +180,107 @@ file_differences(const NewRevision *nr, const MigrateRevision *rev)
 	if (content && rev->applied)
 		appendStringInfoString(&buf, " (applied: the catalog refuses the change; put it in a new revision)");
 	return buf.data;
+}
+
+static void
+put_action(Tuplestorestate *store, TupleDesc tupdesc, const char *id,
+		   const char *file, const char *action)
+{
+	Datum		values[3];
+	bool		nulls[3] = {false, file == NULL, false};
+
+	values[0] = CStringGetTextDatum(id);
+	values[1] = file ? CStringGetTextDatum(file) : (Datum) 0;
+	values[2] = CStringGetTextDatum(action);
+	tuplestore_putvalues(store, tupdesc, values, nulls);
+}
+
+/*
+ * migrate.sync(archive bytea)
+ * migrate.sync(names text[], contents text[])
+ *	RETURNS TABLE(revision text, file text, action text)
+ *
+ * Registers every file's revision, parents first, and forgets every
+ * unapplied revision that no file holds; one row per revision, its action
+ * "registered", "updated", "unchanged" or "forgotten".  A file whose
+ * revision is applied with other content stops everything, as
+ * migrate.revision() does.  Unchanged files are compared in memory,
+ * against one read of the catalog: a sync of a project with nothing new
+ * costs a checksum per file.
+ */
+PG_FUNCTION_INFO_V1(migrate_sync);
+Datum
+migrate_sync(PG_FUNCTION_ARGS)
+{
+	TupleDesc	tupdesc;
+	Tuplestorestate *store = srf_begin(fcinfo, &tupdesc);
+	int			n;
+	RevisionFile **files = files_arg(fcinfo, &n);
+	MigrateGraph *graph;
+	bool	   *has_file;
+	bool	   *orphan;
+	int			norphans = 0;
+
+	catalog_connect();
+	lock_state_change("sync");
+	graph = catalog_load_graph(GRAPH_CHECKSUMS | GRAPH_SCRIPTS);
+	has_file = palloc0(sizeof(bool) * Max(graph->nrevs, 1));
+
+	for (int i = 0; i < n; i++)
+	{
+		NewRevision *nr = &files[i]->rev;
+		int			known = graph_find(graph, nr->id);
+		ErrorContextCallback callback;
+
+		if (known >= 0)
+		{
+			const MigrateRevision *rev = &graph->revs[known];
+			char	   *checksum = catalog_checksum(nr->upgrade, nr->downgrade,
+													nr->nparents, nr->parents,
+													nr->ndepends, nr->depends,
+													nr->transactional);
+
+			/* The row must hold it too: a hand edit is put right. */
+			has_file[known] = true;
+			if (strcmp(checksum, rev->checksum) == 0 &&
+				file_differences(nr, rev) == NULL)
+			{
+				put_action(store, tupdesc, nr->id, files[i]->name, "unchanged");
+				continue;
+			}
+		}
+		revfile_push_context(files[i], &callback);
+		revision_register(nr);
+		error_context_stack = callback.previous;
+		put_action(store, tupdesc, nr->id, files[i]->name,
+				   known >= 0 ? "updated" : "registered");
+	}
+
+	/* Unapplied and without a file: forgotten, children first. */
+	orphan = palloc0(sizeof(bool) * Max(graph->nrevs, 1));
+	for (int i = 0; i < graph->nrevs; i++)
+		if (!has_file[i] && !graph->revs[i].applied)
+		{
+			orphan[i] = true;
+			norphans++;
+		}
+	if (norphans > 0)
+	{
+		MigrateSteps *order = graph_order_down(graph, orphan);
+		MigrateGraph *now = catalog_load_graph(0);
+
+		for (int i = 0; i < order->nsteps; i++)
+		{
+			const char *id = graph->revs[order->revs[i]].id;
+
+			revision_forget(now, graph_find(now, id), true);
+			put_action(store, tupdesc, id, NULL, "forgotten");
+			now = catalog_load_graph(0);
+		}
+	}
+
+	catalog_disconnect();
+	return (Datum) 0;
 }
 
 /*

@@ -52,3 +52,24 @@ check "upgrade('head')"
   -c 'TRUNCATE memory'
 "${psql[@]}" -o /dev/null -c 'SET client_min_messages = warning' -c "CALL migrate.run('head')"
 check "run('head')"
+
+# A script's result rows go nowhere: a revision that selects three million
+# rows leaves the backend's peak memory (VmHWM, read from /proc) where it
+# was.  Keeping them took about 450 MB.
+rows=${ROWS:-3000000}
+"${psql[@]}" -o /dev/null -c 'SET client_min_messages = warning' -c "SELECT migrate.downgrade('base')" \
+  -c "SELECT migrate.revision('SELECT g, md5(g::text) FROM generate_series(1, $rows) g', NULL, 'select', 'big', '{}')"
+hwm=$("${psql[@]}" <<'SQL'
+SET client_min_messages = warning;
+SELECT pg_backend_pid() AS pid \gset
+\setenv PGM_PID :pid
+\! sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' /proc/$PGM_PID/status
+SELECT migrate.upgrade('big') IS NULL AS unused \gset
+\! sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' /proc/$PGM_PID/status
+SQL
+)
+before=$(sed -n 1p <<<"$hwm")
+after=$(sed -n 2p <<<"$hwm")
+[[ -n "$before" && -n "$after" ]] || fail "could not read the backend's VmHWM from /proc"
+echo "a revision selecting $rows rows: backend peak memory $(( before / 1024 )) MB before, $(( after / 1024 )) MB after"
+(( after - before <= 50 * 1024 )) || fail "the backend's peak memory grew by $(( (after - before) / 1024 )) MB"
