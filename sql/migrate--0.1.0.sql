@@ -207,6 +207,18 @@ COMMENT ON FUNCTION migrate.check_files(bytea, text, text)
 COMMENT ON FUNCTION migrate.check_files(text[], text[], text, text)
 	IS 'whether the revision files, the catalog and the database (and its schema) agree: one row per difference; changes nothing';
 
+CREATE PROCEDURE migrate.lock_session(nontransactional boolean DEFAULT false)
+AS 'MODULE_PATHNAME', 'migrate_lock_session'
+LANGUAGE C;
+COMMENT ON PROCEDURE migrate.lock_session(boolean)
+	IS 'take the migration lock for the session, waiting without a snapshot (pg_migrate does this)';
+CREATE FUNCTION migrate.unlock_session()
+RETURNS void
+AS 'MODULE_PATHNAME', 'migrate_unlock_session'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION migrate.unlock_session()
+	IS 'release the migration lock taken by migrate.lock_session()';
+
 CREATE FUNCTION migrate.upgrade(target text DEFAULT 'head')
 RETURNS text
 AS 'MODULE_PATHNAME', 'migrate_upgrade'

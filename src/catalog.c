@@ -191,12 +191,12 @@ static CatalogQuery q_lock_holder = {
 	" a.xact_start::pg_catalog.text"
 	" FROM pg_catalog.pg_locks l"
 	" LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid OPERATOR(pg_catalog.=) l.pid"
-	" WHERE l.locktype OPERATOR(pg_catalog.=) 'advisory' AND l.granted"
+	" WHERE l.locktype OPERATOR(pg_catalog.=) 'object' AND l.granted"
 	" AND l.classid OPERATOR(pg_catalog.=) $1 AND l.objid OPERATOR(pg_catalog.=) $2"
-	" AND l.objsubid OPERATOR(pg_catalog.=) 1"
+	" AND l.objsubid OPERATOR(pg_catalog.=) $3"
 	" AND l.database OPERATOR(pg_catalog.=) (SELECT oid FROM pg_catalog.pg_database"
 	"     WHERE datname OPERATOR(pg_catalog.=) pg_catalog.current_database())",
-	2, {OIDOID, OIDOID}
+	3, {OIDOID, OIDOID, INT2OID}
 };
 static CatalogQuery q_log_failure = {
 	"INSERT INTO migrate.log (action, revision, direction, started_at,"
@@ -525,16 +525,15 @@ catalog_disconnect(void)
 }
 
 /*
- * Who holds an advisory lock of lock.c's: "process N (user U, application
+ * Who holds a part of lock.c's lock: "process N (user U, application
  * "A", in a transaction since T)", or "another session".  Only for an
  * error message: the query takes a snapshot of its own.
  */
 char *
-catalog_lock_holder(int64 key)
+catalog_lock_holder(Oid classid, Oid objid, int16 part)
 {
-	Datum		values[2] = {
-		ObjectIdGetDatum((Oid) (key >> 32)),
-		ObjectIdGetDatum((Oid) (key & 0xFFFFFFFF))
+	Datum		values[3] = {
+		ObjectIdGetDatum(classid), ObjectIdGetDatum(objid), Int16GetDatum(part)
 	};
 	char	   *holder = "another session";
 

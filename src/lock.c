@@ -4,12 +4,15 @@
  *		The migration lock, and the guards every state-changing call
  *		passes before it changes anything.
  *
- * The lock is a transaction-level advisory lock (MIGRATE_LOCK_KEY): every
- * state-changing call takes it first, waiting at most migrate.lock_wait.
- * pg_migrate holds it at session level, together with
- * MIGRATE_NONTRANSACTIONAL_KEY, while it runs the statements of a
- * non-transactional revision outside a transaction; a call that finds that
- * key held fails at once instead of waiting inside its transaction.
+ * The lock is an object lock on migrate's own row of pg_extension, in
+ * ExclusiveLock mode and the user lock method (see lock_tag()): every
+ * state-changing call takes it for its transaction first, waiting at most
+ * migrate.lock_wait.  Only migrate's functions can take it, unlike an
+ * advisory key, which any connected role can take and keep.  pg_migrate
+ * holds it for its session (lock_session(), which waits holding no
+ * snapshot), and while it runs the statements of a non-transactional
+ * revision also holds the lock's second part: a call that finds that part
+ * held fails at once instead of waiting inside its transaction.
  *
  * IDENTIFICATION
  *	  src/lock.c
@@ -18,12 +21,17 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "access/xlog.h"
+#include "catalog/pg_extension.h"
+#include "commands/extension.h"
+#include "executor/spi.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "storage/latch.h"
 #include "storage/lock.h"
 #include "utils/builtins.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "migrate.h"
@@ -49,10 +57,39 @@ lock_refuse_state_change(const char *funcname)
 				errdetail("A migration is being applied in this session."));
 }
 
+/* The two parts of the lock, as pg_locks shows them in objsubid. */
+#define LOCK_MIGRATION			1
+#define LOCK_NONTRANSACTIONAL	2
+
+/* The parts lock_session() holds for this session (a bit per part). */
+static int	session_parts = 0;
+
+/*
+ * The tag names migrate's row of pg_extension, in the user lock method
+ * (advisory locks' method, whose session locks end with the session and
+ * survive an abort): no SQL command takes a lock of that method on an
+ * object, so only these functions can.
+ */
+static void
+lock_tag(LOCKTAG *tag, uint16 part)
+{
+	SET_LOCKTAG_OBJECT(*tag, MyDatabaseId, ExtensionRelationId,
+					   get_extension_oid("migrate", false), part);
+	tag->locktag_lockmethodid = USER_LOCKMETHOD;
+}
+
+static bool
+try_lock(const LOCKTAG *tag, LOCKMODE mode, bool session)
+{
+	return LockAcquire(tag, mode, session, true) != LOCKACQUIRE_NOT_AVAIL;
+}
+
 static void
 report_lock_holder(void)
 {
-	char	   *holder = catalog_lock_holder(MIGRATE_LOCK_KEY);
+	char	   *holder = catalog_lock_holder(ExtensionRelationId,
+											 get_extension_oid("migrate", false),
+											 LOCK_MIGRATION);
 
 	ereport(ERROR,
 			errcode(ERRCODE_LOCK_NOT_AVAILABLE),
@@ -63,38 +100,28 @@ report_lock_holder(void)
 }
 
 /*
- * Is MIGRATE_NONTRANSACTIONAL_KEY held by another session?  Asked of the
- * lock manager, with a share lock tried and released at once: a query here,
- * before the migration lock, would take a snapshot older than the lock.
- */
-static bool
-nontransactional_key_held(void)
-{
-	LOCKTAG		tag;
-
-	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId,
-						 (uint32) (MIGRATE_NONTRANSACTIONAL_KEY >> 32),
-						 (uint32) (MIGRATE_NONTRANSACTIONAL_KEY & 0xFFFFFFFF), 1);
-	if (LockAcquire(&tag, ShareLock, false, true) == LOCKACQUIRE_NOT_AVAIL)
-		return true;
-	LockRelease(&tag, ShareLock, false);
-	return false;
-}
-
-/*
  * Fail at once when pg_migrate is running the statements of a
  * non-transactional revision: waiting for the lock inside this transaction
  * would make its CREATE INDEX CONCURRENTLY wait for this transaction, which
- * waits for it.
+ * waits for it.  Asked of the lock manager, with a share lock tried and
+ * released at once: a query here, before the migration lock, would take a
+ * snapshot older than the lock.
  */
 static void
 refuse_wait_behind_nontransactional(void)
 {
+	LOCKTAG		tag;
 	char	   *holder;
 
-	if (!nontransactional_key_held())
+	lock_tag(&tag, LOCK_NONTRANSACTIONAL);
+	if (try_lock(&tag, ShareLock, false))
+	{
+		LockRelease(&tag, ShareLock, false);
 		return;
-	holder = catalog_lock_holder(MIGRATE_NONTRANSACTIONAL_KEY);
+	}
+	holder = catalog_lock_holder(ExtensionRelationId,
+								 get_extension_oid("migrate", false),
+								 LOCK_NONTRANSACTIONAL);
 	ereport(ERROR,
 			errcode(ERRCODE_LOCK_NOT_AVAILABLE),
 			errmsg("could not obtain the migration lock: pg_migrate is applying a non-transactional revision"),
@@ -104,28 +131,27 @@ refuse_wait_behind_nontransactional(void)
 }
 
 /*
- * Wait for the migration lock as long as migrate.lock_wait allows, polling
- * a try-lock so the wait can be bounded.
+ * Wait for the migration lock for this transaction as long as
+ * migrate.lock_wait allows, polling a try-lock so the wait can be bounded.
  */
 static void
 acquire_migration_lock(void)
 {
+	LOCKTAG		tag;
 	TimestampTz start;
 
-	if (DatumGetBool(DirectFunctionCall1(pg_try_advisory_xact_lock_int8,
-										 Int64GetDatum(MIGRATE_LOCK_KEY))))
+	lock_tag(&tag, LOCK_MIGRATION);
+	if (try_lock(&tag, ExclusiveLock, false))
 		return;
 	refuse_wait_behind_nontransactional();
 	if (migrate_lock_wait < 0)
 	{
-		DirectFunctionCall1(pg_advisory_xact_lock_int8,
-							Int64GetDatum(MIGRATE_LOCK_KEY));
+		(void) LockAcquire(&tag, ExclusiveLock, false, false);
 		return;
 	}
 
 	start = GetCurrentTimestamp();
-	while (!DatumGetBool(DirectFunctionCall1(pg_try_advisory_xact_lock_int8,
-											 Int64GetDatum(MIGRATE_LOCK_KEY))))
+	while (!try_lock(&tag, ExclusiveLock, false))
 	{
 		if (TimestampDifferenceExceeds(start, GetCurrentTimestamp(),
 									   migrate_lock_wait))
@@ -148,4 +174,99 @@ lock_state_change(const char *funcname)
 	lock_refuse_state_change(funcname);
 	acquire_migration_lock();
 	return catalog_read_changes();
+}
+
+/*
+ * CALL migrate.lock_session(nontransactional boolean DEFAULT false)
+ *
+ * Takes the migration lock for the session, for pg_migrate (or anyone
+ * applying revisions from outside): between tries it commits and sleeps
+ * holding no snapshot, so that a waiter never makes another session's
+ * CREATE INDEX CONCURRENTLY wait for it.  Gives up after migrate.lock_wait.
+ * With "nontransactional", also the part that makes other callers fail at
+ * once instead of waiting inside a transaction.  migrate.unlock_session()
+ * releases both, as does the end of the session.
+ */
+PG_FUNCTION_INFO_V1(migrate_lock_session);
+Datum
+migrate_lock_session(PG_FUNCTION_ARGS)
+{
+	bool		nontransactional = arg_bool(fcinfo, 0, "nontransactional");
+	LOCKTAG		tag;
+	LOCKTAG		second;
+	TimestampTz start = GetCurrentTimestamp();
+	long		pause = 200;
+	bool		told = false;
+
+	if (fcinfo->context == NULL || !IsA(fcinfo->context, CallContext) ||
+		castNode(CallContext, fcinfo->context)->atomic)
+		ereport(ERROR,
+				errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+				errmsg("migrate.lock_session() cannot run inside a transaction block"),
+				errdetail("It commits between tries, so that it waits holding no snapshot."),
+				errhint("Call it on its own, as CALL migrate.lock_session(), outside BEGIN and COMMIT."));
+	lock_refuse_state_change("lock_session");
+	if (SPI_connect_ext(SPI_OPT_NONATOMIC) != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect_ext failed");
+	lock_tag(&tag, LOCK_MIGRATION);
+	lock_tag(&second, LOCK_NONTRANSACTIONAL);
+	InvalidateCatalogSnapshot();
+
+	while (!try_lock(&tag, ExclusiveLock, true))
+	{
+		if (migrate_lock_wait >= 0 &&
+			TimestampDifferenceExceeds(start, GetCurrentTimestamp(),
+									   migrate_lock_wait))
+			report_lock_holder();
+		if (!told)
+			ereport(NOTICE,
+					errmsg("waiting for the migration lock: another migration is running"),
+					errhidecontext(true));
+		told = true;
+		/* No transaction, so no snapshot, while it sleeps. */
+		SPI_commit();
+		InvalidateCatalogSnapshot();
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 migrate_lock_wait >= 0
+						 ? Min(pause, Max(migrate_lock_wait, 1)) : pause,
+						 PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+		pause = Min(pause * 2, 5000);
+	}
+	if (session_parts & LOCK_MIGRATION)
+		LockRelease(&tag, ExclusiveLock, true);	/* held once is enough */
+	session_parts |= LOCK_MIGRATION;
+	if (nontransactional && !(session_parts & LOCK_NONTRANSACTIONAL))
+	{
+		(void) LockAcquire(&second, ExclusiveLock, true, false);
+		session_parts |= LOCK_NONTRANSACTIONAL;
+	}
+	SPI_finish();
+	PG_RETURN_VOID();
+}
+
+/*
+ * migrate.unlock_session() RETURNS void
+ *
+ * Releases what migrate.lock_session() took.
+ */
+PG_FUNCTION_INFO_V1(migrate_unlock_session);
+Datum
+migrate_unlock_session(PG_FUNCTION_ARGS)
+{
+	LOCKTAG		tag;
+
+	if (session_parts & LOCK_NONTRANSACTIONAL)
+	{
+		lock_tag(&tag, LOCK_NONTRANSACTIONAL);
+		LockRelease(&tag, ExclusiveLock, true);
+	}
+	if (session_parts & LOCK_MIGRATION)
+	{
+		lock_tag(&tag, LOCK_MIGRATION);
+		LockRelease(&tag, ExclusiveLock, true);
+	}
+	session_parts = 0;
+	PG_RETURN_VOID();
 }

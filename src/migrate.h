@@ -38,20 +38,6 @@
 /* Length of the random ids that migrate.revision() makes up. */
 #define MIGRATE_RANDOM_ID_LEN	12
 
-/*
- * The key of the transaction-level advisory lock that every state-changing
- * call takes first: the bytes of "migrate" followed by 1.  README names it.
- */
-#define MIGRATE_LOCK_KEY		INT64CONST(0x6D69677261746501)
-
-/*
- * Held at session level by pg_migrate while it runs the statements of a
- * non-transactional revision: a call that finds the migration lock taken
- * and this one held fails at once instead of waiting inside its
- * transaction, which would make CREATE INDEX CONCURRENTLY wait for it.
- */
-#define MIGRATE_NONTRANSACTIONAL_KEY	INT64CONST(0x6D69677261746502)
-
 typedef enum MigrateDirection
 {
 	MIGRATE_UP,
@@ -308,7 +294,7 @@ extern int	revfile_read_archive(const char *archive, int64 len, char ***names,
 extern void catalog_connect(void);
 extern void catalog_disconnect(void);
 extern int64 catalog_read_changes(void);
-extern char *catalog_lock_holder(int64 key);
+extern char *catalog_lock_holder(Oid classid, Oid objid, int16 part);
 /* What catalog_load_graph() reads besides the edges and applied state. */
 #define GRAPH_SCRIPTS	0x01	/* upgrade and downgrade scripts */
 #define GRAPH_CHECKSUMS	0x02	/* registered and applied checksums */

@@ -1,13 +1,14 @@
 """A FastAPI + SQLAlchemy application that refuses to run on a database
 older than its code.
 
-The code names the newest revision it needs (REQUIRED_REVISION, one of the
-revision files in migrations/).  It asks the database with
-migrate.require() at start-up and on every new pooled connection
-(SQLAlchemy's "connect" event): a database that is behind makes start-up
-fail, and requests answer 503, with a log line that names the missing
-revisions and says what to run.  A database that is ahead (newer revisions,
-backward compatible, applied by a newer release) is accepted.
+The code needs the heads of its own migrations/ folder: revision_check.py
+(the module README shows) asks the server which revisions are heads and
+checks them with migrate.require() at start-up and on every new pooled
+connection (SQLAlchemy's "connect" event).  A database that is behind makes
+start-up fail, and requests answer 503, with one log line that names the
+missing revisions and says what to run.  A database that is ahead (newer
+revisions, backward compatible, applied by a newer release) is accepted.
+No revision id is written by hand: a new file in migrations/ is a new head.
 
     DATABASE_URL=postgresql+psycopg2://app@db/shop uvicorn app:app
 
@@ -21,13 +22,11 @@ import os
 from fastapi import FastAPI, HTTPException
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import Column, DateTime, Integer, Text, create_engine, event, func, select
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy import Column, DateTime, Integer, Text, create_engine, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, declarative_base
 
-# The newest revision this code needs: bump it with each migration the
-# code depends on.
-REQUIRED_REVISION = "8d2f4b6a1c93"
+from revision_check import MIGRATIONS, DatabaseBehind, require_migrations
 
 log = logging.getLogger("shop")
 
@@ -48,62 +47,18 @@ class UserIn(BaseModel):
     email: str
 
 
-class DatabaseBehind(RuntimeError):
-    """The database lacks a revision this code needs."""
-
-
-def require_revision(dbapi_connection, revision=REQUIRED_REVISION):
-    """Raise DatabaseBehind unless `revision` is applied.
-
-    Runs on a raw DB-API connection and ends its transaction either way, so
-    the pool gets the connection back clean.
-    """
-    cursor = dbapi_connection.cursor()
-    try:
-        cursor.execute("SELECT migrate.require(%s)", (revision,))
-    except Exception as error:
-        dbapi_connection.rollback()
-        diag = getattr(error, "diag", None)
-        what = (diag.message_primary if diag and diag.message_primary else str(error).strip())
-        detail = diag.message_detail if diag and diag.message_detail else ""
-        raise DatabaseBehind(
-            f"the database is not ready for this code: {what}. {detail} "
-            f"Run \"pg_migrate upgrade head\" (or SELECT migrate.upgrade('{revision}');) "
-            f"before starting it.".replace("  ", " ")
-        ) from error
-    finally:
-        cursor.close()
-    dbapi_connection.commit()
-
-
-def create_app(database_url=None):
+def create_app(database_url=None, migrations=MIGRATIONS):
     engine = create_engine(database_url or os.environ["DATABASE_URL"], pool_pre_ping=True)
-
-    @event.listens_for(engine, "connect")
-    def check_revision(dbapi_connection, _record):
-        require_revision(dbapi_connection)
-
     app = FastAPI(title="shop")
     app.state.engine = engine
-
-    def connection_error(error):
-        # The connect event's DatabaseBehind arrives wrapped by SQLAlchemy.
-        cause = error if isinstance(error, DatabaseBehind) else error.__cause__ or error.orig
-        if isinstance(cause, DatabaseBehind):
-            return cause
-        return None
 
     @app.on_event("startup")
     def check_database():
         try:
-            with engine.connect():
-                pass
-        except (DatabaseBehind, DBAPIError) as error:
-            behind = connection_error(error)
-            if behind is None:
-                raise
-            log.error("refusing to start: %s", behind)
-            raise behind
+            require_migrations(engine, migrations)
+        except DatabaseBehind as error:
+            log.error("refusing to start: %s", error)
+            raise
 
     @app.exception_handler(DatabaseBehind)
     def behind_handler(_request, error):
@@ -112,13 +67,7 @@ def create_app(database_url=None):
 
     def run(work):
         with Session(engine) as db:
-            try:
-                return work(db)
-            except DBAPIError as error:
-                behind = connection_error(error)
-                if behind is not None:
-                    raise behind
-                raise
+            return work(db)
 
     def as_json(user):
         return {"id": user.id, "name": user.name, "email": user.email,

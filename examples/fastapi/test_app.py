@@ -1,12 +1,16 @@
 """Tests of the example application against a real database (test/run's
 throwaway cluster, through the PG* variables): at head it serves; behind,
 it refuses to start and says what to run; after "pg_migrate upgrade head"
-it starts; ahead of its code, it is accepted; and a pooled connection
-opened after the database went back is refused.
+it starts; ahead of its code, it is accepted; a new revision file is a new
+head the code needs, with no id edited by hand; and a pooled connection
+opened after the database went back is refused.  README's snippet is
+revision_check.py, byte for byte.
 """
 
 import logging
 import os
+import re
+import traceback
 import shutil
 import subprocess
 import uuid
@@ -17,6 +21,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 import app as shop
+import revision_check
 
 HERE = Path(__file__).resolve().parent
 PG_MIGRATE = os.environ.get("PG_MIGRATE", str(HERE.parent.parent / "bin" / "pg_migrate"))
@@ -84,7 +89,7 @@ def test_behind_refuses_to_start_then_upgrade_starts(database, caplog):
             with TestClient(shop.create_app(sa_url)):
                 pass
     line = caplog.text
-    assert "refusing to start" in line
+    assert "refusing to start: the database is behind this code" in line
     assert f'revision "{SECOND}" is not applied' in line
     assert f"The database is at {FIRST} and is 1 revision behind: {SECOND}" in line
     assert "pg_migrate upgrade head" in line
@@ -139,3 +144,69 @@ def test_each_new_pooled_connection_checks(database, caplog):
         assert response.status_code == 503
         assert f'revision "{SECOND}" is not applied' in response.json()["detail"]
         assert "refusing to serve" in caplog.text
+
+
+NICKNAME = "c4d1e2f3a5b6"
+
+
+def add_nickname(migrations, parent=SECOND, revision=NICKNAME):
+    (migrations / f"{revision}_add_users_nickname.sql").write_text(
+        f"-- migrate:revision {revision}\n"
+        f"-- migrate:parents {parent}\n"
+        "-- migrate:message add users.nickname\n\n"
+        f"-- migrate:upgrade\nALTER TABLE users ADD COLUMN nickname_{revision} text;\n\n"
+        f"-- migrate:downgrade\nALTER TABLE users DROP COLUMN nickname_{revision};\n")
+
+
+def test_a_new_revision_file_is_what_the_code_needs(database, tmp_path):
+    url, sa_url = database
+    pg_migrate(url, "init")
+    pg_migrate(url, "upgrade", "head")
+    migrations = tmp_path / "migrations"
+    shutil.copytree(HERE / "migrations", migrations)
+    add_nickname(migrations)
+    # The database has every revision of the old folder, not the new file's.
+    with pytest.raises(shop.DatabaseBehind) as behind:
+        with TestClient(shop.create_app(sa_url, migrations)):
+            pass
+    assert f'revision "{NICKNAME}" is not applied' in str(behind.value)
+    pg_migrate(url, "upgrade", "head", migrations=migrations)
+    with TestClient(shop.create_app(sa_url, migrations)) as client:
+        assert client.get("/users").status_code == 200
+
+
+def test_every_head_of_the_folder_is_required(database, tmp_path):
+    url, sa_url = database
+    migrations = tmp_path / "migrations"
+    shutil.copytree(HERE / "migrations", migrations)
+    add_nickname(migrations, revision="aaaa00000001")
+    add_nickname(migrations, revision="bbbb00000002")
+    pg_migrate(url, "init", migrations=migrations)
+    pg_migrate(url, "upgrade", "aaaa00000001", migrations=migrations)
+    with pytest.raises(shop.DatabaseBehind) as behind:
+        with TestClient(shop.create_app(sa_url, migrations)):
+            pass
+    assert 'revision "bbbb00000002" is not applied' in str(behind.value)
+
+
+def test_one_exception_without_a_chained_traceback(database):
+    url, sa_url = database
+    pg_migrate(url, "init")
+    pg_migrate(url, "upgrade", FIRST)
+    with pytest.raises(revision_check.DatabaseBehind) as behind:
+        with TestClient(shop.create_app(sa_url)):
+            pass
+    printed = "".join(traceback.format_exception(behind.type, behind.value, behind.tb))
+    assert printed.count("Traceback (most recent call last)") == 1, printed
+    assert behind.value.__cause__ is None and behind.value.__suppress_context__
+    # One hint, the one the server gives everywhere.
+    assert str(behind.value).endswith(
+        'To catch up, run "pg_migrate upgrade head" (or SELECT migrate.upgrade(\'head\');).')
+
+
+def test_readme_shows_the_module_the_example_runs():
+    readme = (HERE.parent.parent / "README.md").read_text(encoding="utf-8")
+    shown = re.search(r"<!-- examples/fastapi/revision_check.py -->\n```python\n(.*?)```\n",
+                      readme, re.S)
+    assert shown, "README lost the revision_check.py snippet"
+    assert shown.group(1) == (HERE / "revision_check.py").read_text(encoding="utf-8")

@@ -338,3 +338,19 @@ cccc00000001 (head)" ]
     run -0 --separate-stderr pg_migrate upgrade heads
     [ "$(q 'SELECT count(*) FROM migrate.applied')" = 5 ]
 }
+
+@test "heads --files: the heads of the folder, as the server reads them, before anything is registered" {
+    init
+    rev a1 "" "one" "CREATE TABLE t1 (a int);" "DROP TABLE t1;"
+    rev b2 "a1" "two" "CREATE TABLE t2 (a int);" "DROP TABLE t2;"
+    rev c3 "a1" "three" "CREATE TABLE t3 (a int);" "DROP TABLE t3;"
+    run -0 pg_migrate heads --files
+    [ "$output" = "b2"$'\n'"c3" ]
+    # Nothing was registered: the catalog is not read.
+    [ "$(q "SELECT count(*) FROM migrate.revisions")" = 0 ]
+    rev d4 "b2 c3" "merge" "" ""
+    run -0 pg_migrate heads --files
+    [ "$output" = d4 ]
+    run -2 pg_migrate heads --files -v
+    [[ "$output" == *"--files and --verbose cannot be used together"* ]]
+}

@@ -141,7 +141,7 @@ valid_indexes() {
     init
     rev a1 "" "t" "CREATE TABLE t (a int);" "DROP TABLE t;"
     # Another session holds the migration lock for two seconds.
-    psql -X -q -c "SELECT pg_advisory_lock(7883946363647714561), pg_sleep(2)" >/dev/null &
+    psql -X -q -c "CALL migrate.lock_session()" -c "SELECT pg_sleep(2)" >/dev/null &
     holder=$!
     sleep 0.5
     PGOPTIONS="-c migrate.lock_wait=0" run -1 --separate-stderr pg_migrate upgrade head
@@ -150,9 +150,25 @@ valid_indexes() {
     waiter=$!
     sleep 0.7
     # The waiter's session holds no snapshot while it waits.
-    [ "$(q "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_xmin IS NOT NULL AND query NOT LIKE '%pg_advisory_lock(%'")" = 0 ]
+    [ "$(q "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_xmin IS NOT NULL AND query NOT LIKE '%pg_sleep(%'")" = 0 ]
     wait "$holder"
     wait "$waiter" || { cat "$BATS_TEST_TMPDIR/wait.out"; false; }
     grep -q "waiting for the migration lock" "$BATS_TEST_TMPDIR/wait.out"
     [ "$(q "SELECT migrate.current()")" = a1 ]
+}
+
+@test "the migration lock cannot be taken by a role that may not migrate" {
+    init
+    rev a1 "" "t" "CREATE TABLE t (a int);" "DROP TABLE t;"
+    q "CREATE ROLE lock_squatter LOGIN" >/dev/null
+    # An advisory lock on the key older versions used blocks nothing now.
+    PGUSER=lock_squatter psql -X -q -c "SELECT pg_advisory_lock(7883946363647714561), pg_advisory_lock(0), pg_sleep(3)" >/dev/null &
+    squatter=$!
+    sleep 0.5
+    PGOPTIONS="-c migrate.lock_wait=0" run -0 pg_migrate upgrade head
+    [ "$(q "SELECT migrate.current()")" = a1 ]
+    run -1 --separate-stderr env PGUSER=lock_squatter psql -X -v ON_ERROR_STOP=1 -c "CALL migrate.lock_session()"
+    [[ "$stderr" == *"permission denied for procedure lock_session"* ]]
+    wait "$squatter"
+    q "DROP ROLE lock_squatter" >/dev/null
 }
