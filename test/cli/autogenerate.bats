@@ -133,3 +133,28 @@ PY
     [[ "$stderr" == *"INSERT is not allowed in the desired schema"* ]]
     [ -z "$(ls migrations)" ]
 }
+
+@test "Alembic's habit: downgrade, delete the file, change the schema, generate again, upgrade" {
+    init
+    echo 'CREATE TABLE users (id int PRIMARY KEY);' >schema.sql
+    run -0 pg_migrate revision --autogenerate -m "users" --schema-file schema.sql
+    first=$output
+    run -0 pg_migrate upgrade head
+    echo 'CREATE TABLE users (id int PRIMARY KEY, nick text);' >schema.sql
+    run -0 pg_migrate revision --autogenerate -m "nick" --schema-file schema.sql
+    wrong=$output
+    wrong_id=$(sed -n 's/^-- migrate:revision //p' "$wrong")
+    run -0 pg_migrate upgrade head
+    # Not what we wanted: back, delete the file, model it again.
+    run -0 pg_migrate downgrade -1
+    rm -- "$wrong"
+    echo 'CREATE TABLE users (id int PRIMARY KEY, name text NOT NULL);' >schema.sql
+    run -0 --separate-stderr pg_migrate revision --autogenerate -m "name" --schema-file schema.sql
+    [[ "$stderr" == *"revision $wrong_id forgotten"* ]]
+    right=$output
+    grep -q "^-- migrate:parents $(sed -n 's/^-- migrate:revision //p' "$first")\$" "$right"
+    run -0 pg_migrate upgrade head
+    [ "$(q "SELECT count(*) FROM migrate.revisions WHERE id = '$wrong_id'")" = 0 ]
+    [ "$(q "SELECT string_agg(column_name, ',' ORDER BY column_name) FROM information_schema.columns WHERE table_name = 'users'")" = "id,name" ]
+    run -0 pg_migrate check --schema-file schema.sql
+}
