@@ -152,6 +152,13 @@ LANGUAGE C CALLED ON NULL INPUT VOLATILE;
 COMMENT ON FUNCTION migrate.forget(text)
 	IS 'remove an unapplied revision that no other revision names from the catalog';
 
+CREATE FUNCTION migrate.reassign_revisions(from_role text, to_role text)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'migrate_reassign_revisions'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+COMMENT ON FUNCTION migrate.reassign_revisions(text, text)
+	IS 'give the revisions registered by a role to another, whose rights their scripts then run with (superusers only)';
+
 /*
  * Revision files: the folder as a tar archive (what pg_migrate sends), or
  * as names and contents.

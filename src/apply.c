@@ -5,7 +5,8 @@
  *
  * Each script is cut into statements by validate.c (the same cut that was
  * checked at registration) and each statement runs through SPI as the
- * caller, with the caller's search_path, under an error context that names
+ * role that registered the revision (author.c), with the caller's
+ * search_path, under an error context that names
  * the revision, the direction, the statement and its line.  Each step runs
  * in a memory context that is reset before the next, so a long series does
  * not grow the backend.
@@ -265,7 +266,7 @@ run_statement(const MigrateRevision *rev, const ScriptStatement *stmt,
 }
 
 static void
-run_script(const MigrateRevision *rev, const char *script,
+run_script(const MigrateRevision *rev, const char *script, Oid author,
 		   MigrateDirection direction)
 {
 	List	   *stmts = script_split(script, script_name(rev->id, direction));
@@ -274,6 +275,7 @@ run_script(const MigrateRevision *rev, const char *script,
 	ErrorContextCallback callback;
 	ErrorContextCallback *outer;
 	int			guc_level;
+	AuthorSwitch saved;
 
 	/* A script registered before a check was added still gets it. */
 	script_check_statements(stmts, script, rev->id, direction, true);
@@ -297,11 +299,20 @@ run_script(const MigrateRevision *rev, const char *script,
 	 * what they were, in and after the caller's transaction.
 	 */
 	guc_level = NewGUCNestLevel();
-	foreach(lc, stmts)
+	author_become(author, &saved);
+	PG_TRY();
 	{
-		ctx.stmt = lfirst(lc);
-		run_statement(rev, ctx.stmt, direction);
+		foreach(lc, stmts)
+		{
+			ctx.stmt = lfirst(lc);
+			run_statement(rev, ctx.stmt, direction);
+		}
 	}
+	PG_FINALLY();
+	{
+		author_restore(&saved);
+	}
+	PG_END_TRY();
 	AtEOXact_GUC(false, guc_level);
 
 	error_context_stack = outer;
@@ -394,7 +405,9 @@ apply_steps(MigrateGraph *graph, const MigrateSteps *steps,
 		for (int i = 0; i < steps->nsteps; i++)
 		{
 			MigrateRevision *rev = &graph->revs[steps->revs[i]];
-			char	   *script = catalog_fetch_script(rev, direction);
+			char	   *author;
+			char	   *script = catalog_fetch_script(rev, direction, &author);
+			Oid			role = author_role(rev->id, author);
 			TimestampTz started = GetCurrentTimestamp();
 			instr_time	start;
 			instr_time	duration;
@@ -403,7 +416,7 @@ apply_steps(MigrateGraph *graph, const MigrateSteps *steps,
 			INSTR_TIME_SET_CURRENT(start);
 			if (script == NULL)
 				elog(ERROR, "revision \"%s\" has no downgrade script", rev->id);
-			run_script(rev, script, direction);
+			run_script(rev, script, role, direction);
 			INSTR_TIME_SET_CURRENT(duration);
 			INSTR_TIME_SUBTRACT(duration, start);
 			ms = INSTR_TIME_GET_MILLISEC(duration);

@@ -110,7 +110,7 @@ static CatalogQuery q_invalidate_state = {
 	0, {0}
 };
 static CatalogQuery q_fetch_scripts = {
-	"SELECT upgrade, downgrade, checksum FROM migrate.revisions"
+	"SELECT upgrade, downgrade, checksum, created_by FROM migrate.revisions"
 	" WHERE id OPERATOR(pg_catalog.=) $1",
 	1, {TEXTOID}, true
 };
@@ -164,11 +164,18 @@ static CatalogQuery q_insert_revision = {
 static CatalogQuery q_update_revision = {
 	"UPDATE migrate.revisions SET parents = $2, depends_on = $3,"
 	" branch_labels = $4, message = $5, upgrade = $6, downgrade = $7,"
-	" checksum = $8, created_at = pg_catalog.now(), created_by = $9,"
+	" checksum = $8,"
+	" created_at = CASE WHEN $9 IS NULL THEN created_at ELSE pg_catalog.now() END,"
+	" created_by = COALESCE($9, created_by),"
 	" lint_waived = $10, transactional = $11"
 	" WHERE id OPERATOR(pg_catalog.=) $1",
 	11, {TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTOID, TEXTOID,
 	TEXTOID, TEXTOID, NAMEOID, TEXTARRAYOID, BOOLOID}, true
+};
+static CatalogQuery q_reassign = {
+	"UPDATE migrate.revisions SET created_by = $2"
+	" WHERE created_by OPERATOR(pg_catalog.=) $1",
+	2, {NAMEOID, NAMEOID}, true
 };
 static CatalogQuery q_mark_applied = {
 	"INSERT INTO migrate.applied (revision, duration, checksum, applied_by)"
@@ -972,7 +979,8 @@ catalog_statements_clear(const char *id, MigrateDirection direction)
  * checked at registration, whoever edited the row since.
  */
 char *
-catalog_fetch_script(const MigrateRevision *rev, MigrateDirection direction)
+catalog_fetch_script(const MigrateRevision *rev, MigrateDirection direction,
+					 char **author)
 {
 	Datum		values[1] = {CStringGetTextDatum(rev->id)};
 	char	   *upgrade;
@@ -987,6 +995,8 @@ catalog_fetch_script(const MigrateRevision *rev, MigrateDirection direction)
 	upgrade = text_column(0, 1, NULL);
 	downgrade = text_column(0, 2, NULL);
 	checksum = text_column(0, 3, NULL);
+	if (author)
+		*author = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4);
 	SPI_freetuptable(SPI_tuptable);
 	if (strcmp(checksum, catalog_checksum(upgrade, downgrade,
 										  rev->nparents, rev->parent_ids,
@@ -1189,15 +1199,37 @@ catalog_insert_revision(const MigrateRevision *rev, const char *upgrade,
 	run_query(&q_insert_revision, values, nulls, false, 0);
 }
 
+/*
+ * Rewrite a revision's row.  With new_author, the caller becomes the role
+ * its scripts run as (new content is the caller's); without, the author
+ * stays (a new message, or the checked content put back).
+ */
 void
 catalog_update_revision(const MigrateRevision *rev, const char *upgrade,
-						const char *downgrade)
+						const char *downgrade, bool new_author)
 {
 	Datum		values[11];
 	char		nulls[11];
 
 	revision_values(rev, upgrade, downgrade, values, nulls);
+	if (!new_author)
+		nulls[8] = 'n';
 	run_query(&q_update_revision, values, nulls, false, 0);
+}
+
+/* Give every revision registered by "from" to "to"; returns how many. */
+uint64
+catalog_reassign(const char *from, const char *to)
+{
+	Datum		values[2];
+	Name		a = palloc0(NAMEDATALEN);
+	Name		b = palloc0(NAMEDATALEN);
+
+	namestrcpy(a, from);
+	namestrcpy(b, to);
+	values[0] = NameGetDatum(a);
+	values[1] = NameGetDatum(b);
+	return run_query(&q_reassign, values, NULL, false, 0);
 }
 
 /*

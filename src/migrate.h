@@ -304,7 +304,7 @@ extern bool catalog_cached_state(List **heads, char **current);
 extern void catalog_save_state(const MigrateGraph *graph);
 extern void catalog_invalidate_state(void);
 extern char *catalog_fetch_script(const MigrateRevision *rev,
-								  MigrateDirection direction);
+								  MigrateDirection direction, char **author);
 extern void catalog_statements_done(const char *id, MigrateDirection direction,
 									int n, bool *done, TimestampTz *first);
 extern void catalog_statement_done(const char *id, MigrateDirection direction,
@@ -325,7 +325,8 @@ extern void catalog_insert_revision(const MigrateRevision *rev,
 									const char *downgrade);
 extern void catalog_update_revision(const MigrateRevision *rev,
 									const char *upgrade,
-									const char *downgrade);
+									const char *downgrade, bool new_author);
+extern uint64 catalog_reassign(const char *from, const char *to);
 extern void catalog_set_applied(const MigrateRevision *rev, bool applied,
 								double duration_ms);
 extern void catalog_log(const char *action, const char *revision,
@@ -341,6 +342,17 @@ extern List *catalog_applied_unregistered(void);
 extern void catalog_forget_revision(const char *id);
 extern int64 catalog_statements_recorded(const char *id);
 extern bool catalog_writing;
+
+/* author.c: scripts run with the rights of the role that registered them */
+typedef struct AuthorSwitch
+{
+	Oid			userid;
+	int			sec_context;
+} AuthorSwitch;
+
+extern Oid	author_role(const char *rev_id, const char *author);
+extern void author_become(Oid role, AuthorSwitch *saved);
+extern void author_restore(const AuthorSwitch *saved);
 
 /* apply.c: running scripts */
 extern bool apply_in_progress;

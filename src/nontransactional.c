@@ -29,6 +29,7 @@
 #include "catalog/pg_index.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "nodes/parsenodes.h"
 #include "utils/builtins.h"
@@ -76,9 +77,10 @@ nontransactional_revision(MigrateGraph *graph, const char *id)
 
 /* Its statements in a direction, as the server's parser cuts them. */
 static List *
-revision_statements(const MigrateRevision *rev, MigrateDirection direction)
+revision_statements(const MigrateRevision *rev, MigrateDirection direction,
+					char **author)
 {
-	char	   *script = catalog_fetch_script(rev, direction);
+	char	   *script = catalog_fetch_script(rev, direction, author);
 
 	if (script == NULL)
 		ereport(ERROR,
@@ -86,6 +88,31 @@ revision_statements(const MigrateRevision *rev, MigrateDirection direction)
 				errmsg("revision \"%s\" has no downgrade script", rev->id),
 				errdetail("It was registered as irreversible."));
 	return script_split(script, script_name(rev->id, direction));
+}
+
+/*
+ * The statements of a non-transactional revision run in the applier's own
+ * session, at top level, where a statement could reset the role to the
+ * session's user: they are handed out only to a session whose user has no
+ * more rights than the revision's author (is the author, or both are
+ * superusers).
+ */
+static void
+refuse_other_author(const char *rev_id, const char *author)
+{
+	Oid			role = author_role(rev_id, author);
+	Oid			session = GetSessionUserId();
+
+	if (role == session || (superuser_arg(role) && superuser_arg(session)))
+		return;
+	ereport(ERROR,
+			errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			errmsg("non-transactional revision \"%s\" must be applied as role \"%s\", which registered it",
+				   rev_id, author),
+			errdetail("Its statements run at top level in this session, whose user \"%s\" has other rights; a script runs with the rights of the role that registered it.",
+					  GetUserNameFromId(session, false)),
+			errhint("Connect as role \"%s\" to apply it (for pg_migrate, PGUSER=%s).",
+					author, author));
 }
 
 /*
@@ -144,14 +171,21 @@ migrate_nontransactional_statements(PG_FUNCTION_ARGS)
 	MigrateRevision *rev;
 	List	   *stmts;
 	bool	   *done;
+	char	   *author;
 	TimestampTz first;
 	ListCell   *lc;
 
 	catalog_connect();
 	rev = nontransactional_revision(NULL, id);
-	stmts = revision_statements(rev, direction);
+	stmts = revision_statements(rev, direction, &author);
 	done = palloc0(sizeof(bool) * Max(list_length(stmts), 1));
 	catalog_statements_done(id, direction, list_length(stmts), done, &first);
+	for (int i = 0; i < list_length(stmts); i++)
+		if (!done[i])
+		{
+			refuse_other_author(rev->id, author);
+			break;
+		}
 	foreach(lc, stmts)
 	{
 		ScriptStatement *stmt = lfirst(lc);
@@ -202,7 +236,7 @@ migrate_nontransactional_progress(PG_FUNCTION_ARGS)
 	catalog_connect();
 	lock_state_change("nontransactional_progress");
 	rev = nontransactional_revision(NULL, id);
-	statement_of(rev, revision_statements(rev, direction), number);
+	statement_of(rev, revision_statements(rev, direction, NULL), number);
 	catalog_statement_done(id, direction, number);
 	catalog_disconnect();
 	PG_RETURN_VOID();
@@ -237,7 +271,7 @@ migrate_nontransactional_failure(PG_FUNCTION_ARGS)
 	catalog_connect();
 	lock_state_change("nontransactional_failure");
 	rev = nontransactional_revision(NULL, id);
-	stmt = statement_of(rev, revision_statements(rev, direction), PG_GETARG_INT32(1));
+	stmt = statement_of(rev, revision_statements(rev, direction, NULL), PG_GETARG_INT32(1));
 	memset(&edata, 0, sizeof(edata));
 	edata.sqlerrcode = MAKE_SQLSTATE(sqlstate[0], sqlstate[1], sqlstate[2],
 									 sqlstate[3], sqlstate[4]);
@@ -315,7 +349,7 @@ migrate_nontransactional_finish(PG_FUNCTION_ARGS)
 		}
 	}
 
-	stmts = revision_statements(rev, direction);
+	stmts = revision_statements(rev, direction, NULL);
 	done = palloc0(sizeof(bool) * Max(list_length(stmts), 1));
 	catalog_statements_done(id, direction, list_length(stmts), done, &first);
 	foreach(lc, stmts)

@@ -19,6 +19,8 @@
 
 #include "catalog/pg_type.h"
 #include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 
@@ -272,7 +274,7 @@ revision_register(NewRevision *nr)
 		 */
 		if (!same_content(nr, &old))
 		{
-			catalog_update_revision(&rev, nr->upgrade, nr->downgrade);
+			catalog_update_revision(&rev, nr->upgrade, nr->downgrade, false);
 			ereport(NOTICE,
 					errmsg("revision %s restored: its row in migrate.revisions did not match its checksum",
 						   nr->id),
@@ -281,7 +283,7 @@ revision_register(NewRevision *nr)
 		/* Same scripts and edges: at most the description changes. */
 		else if (strcmp(rev.message, old.message) != 0 ||
 				 !same_strings(rev.nlabels, rev.labels, old.nlabels, old.labels))
-			catalog_update_revision(&rev, nr->upgrade, nr->downgrade);
+			catalog_update_revision(&rev, nr->upgrade, nr->downgrade, false);
 		return nr->id;
 	}
 
@@ -297,7 +299,7 @@ revision_register(NewRevision *nr)
 	if (!same_strings(rev.nparents, rev.parent_ids, old.nparents, old.parent_ids) ||
 		!same_strings(rev.ndepends, rev.depends_ids, old.ndepends, old.depends_ids))
 		check_no_cycle(nr);
-	catalog_update_revision(&rev, nr->upgrade, nr->downgrade);
+	catalog_update_revision(&rev, nr->upgrade, nr->downgrade, true);
 	return nr->id;
 }
 
@@ -527,4 +529,40 @@ migrate_forget(PG_FUNCTION_ARGS)
 	revision_forget(graph, index, false);
 	catalog_disconnect();
 	PG_RETURN_VOID();
+}
+
+/*
+ * migrate.reassign_revisions(from_role text, to_role text) RETURNS bigint
+ *
+ * Gives the revisions registered by from_role to to_role, whose rights
+ * their scripts then run with: the way out when a restored dump names a
+ * role the new cluster lacks, or a registrant leaves.  Superusers only,
+ * since it chooses whose rights a script gets.
+ */
+PG_FUNCTION_INFO_V1(migrate_reassign_revisions);
+Datum
+migrate_reassign_revisions(PG_FUNCTION_ARGS)
+{
+	char	   *from = arg_text(fcinfo, 0, "from_role");
+	char	   *to = arg_text(fcinfo, 1, "to_role");
+	uint64		n;
+
+	if (!superuser())
+		ereport(ERROR,
+				errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				errmsg("permission denied to reassign revisions"),
+				errdetail("Only superusers may choose the role a revision's scripts run as."));
+	if (!OidIsValid(get_role_oid(to, true)))
+		ereport(ERROR,
+				errcode(ERRCODE_UNDEFINED_OBJECT),
+				errmsg("role \"%s\" does not exist", to));
+	catalog_connect();
+	(void) lock_state_change("reassign_revisions");
+	n = catalog_reassign(from, to);
+	catalog_disconnect();
+	ereport(NOTICE,
+			errmsg("%llu revision(s) of role \"%s\" now run as role \"%s\"",
+				   (unsigned long long) n, from, to),
+			errhidecontext(true));
+	PG_RETURN_INT64((int64) n);
 }

@@ -343,9 +343,30 @@ forbidden_statement(Node *node, const char **hint, bool transactional)
 	}
 }
 
+/* "SET ROLE", "RESET SESSION AUTHORIZATION" and the like; else NULL. */
+static const char *
+changes_role(Node *node)
+{
+	VariableSetStmt *stmt;
+	const char *what;
+
+	if (!IsA(node, VariableSetStmt))
+		return NULL;
+	stmt = (VariableSetStmt *) node;
+	if (stmt->name == NULL)
+		return NULL;
+	if (strcmp(stmt->name, "role") == 0)
+		what = "ROLE";
+	else if (strcmp(stmt->name, "session_authorization") == 0)
+		what = "SESSION AUTHORIZATION";
+	else
+		return NULL;
+	return psprintf("%s %s", stmt->kind == VAR_RESET ? "RESET" : "SET", what);
+}
+
 /*
  * Check that every statement of a script can run inside the migration's
- * transaction.
+ * transaction, as the role that registered it.
  */
 void
 script_check_statements(List *stmts, const char *script, const char *rev_id,
@@ -358,6 +379,19 @@ script_check_statements(List *stmts, const char *script, const char *rev_id,
 		ScriptStatement *stmt = lfirst(lc);
 		const char *hint;
 		const char *name = forbidden_statement(stmt->raw->stmt, &hint, transactional);
+
+		const char *role_change = changes_role(stmt->raw->stmt);
+
+		if (role_change != NULL)
+			ereport(ERROR,
+					errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					errmsg("%s is not allowed in a migration script", role_change),
+					errdetail("Statement %d (line %d) of the %s script of revision \"%s\" changes its role: a script runs with the rights of the role that registered its revision.",
+							  stmt->number, stmt->line,
+							  direction_name(direction), rev_id),
+					errhint("Register the revision as the role it should run as (SET ROLE before registering it), or give what it creates to that role with ALTER ... OWNER TO."),
+					internalerrquery(script),
+					internalerrposition(pg_mbstrlen_with_len(script, stmt->location) + 1));
 
 		if (name != NULL)
 			ereport(ERROR,

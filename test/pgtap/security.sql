@@ -5,7 +5,7 @@
 -- register and apply, and scripts run with the caller's rights.  Then a
 -- search_path full of look-alikes must change nothing.
 \ir setup.psql
-SELECT plan(116);
+SELECT plan(137);
 
 CREATE ROLE regress_migrate_app;
 CREATE ROLE regress_migrate_deployer;
@@ -136,9 +136,18 @@ SELECT results_eq('SELECT * FROM migrate.heads()', ARRAY['sec2'],
 RESET SESSION AUTHORIZATION;
 SELECT is((SELECT count(*) FROM migrate.revisions), 2::bigint, 'no revision was added by the application role');
 
+CREATE TEMP TABLE sec2_author AS SELECT created_by FROM migrate.revisions WHERE id = 'sec2';
+GRANT SELECT ON sec2_author TO PUBLIC;
+
 -- ---------------------------------------------------------------------
 -- 3. The deployer: GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA migrate
 -- ---------------------------------------------------------------------
+SET SESSION AUTHORIZATION regress_migrate_deployer;
+SELECT throws_ok($$SELECT migrate.upgrade('sec2')$$, '42501',
+    'permission denied to run revision "sec2" as role "' || (SELECT created_by FROM pg_temp.sec2_author) || '"',
+    'the deployer cannot apply a revision a superuser registered: it would run as that superuser');
+RESET SESSION AUTHORIZATION;
+SELECT is(migrate.upgrade('sec2'), 'sec2', 'its registrant''s peer applies it');
 SET SESSION AUTHORIZATION regress_migrate_deployer;
 SELECT is(current_user, 'regress_migrate_deployer'::name, 'now running as the deployer');
 SELECT is(migrate.revision(
@@ -146,7 +155,7 @@ SELECT is(migrate.revision(
         'DROP TABLE regress_migrate_deploy.dep_t',
         'deployer table', 'sec_dep', ARRAY['sec2']),
     'sec_dep', 'the deployer can register a revision');
-SELECT results_eq($$SELECT revision FROM migrate.plan('sec_dep')$$, ARRAY['sec2', 'sec_dep'],
+SELECT results_eq($$SELECT revision FROM migrate.plan('sec_dep')$$, ARRAY['sec_dep'],
     'the deployer can plan');
 SELECT is(migrate.upgrade('sec_dep'), 'sec_dep', 'the deployer can upgrade');
 SELECT is_empty($$SELECT * FROM migrate.verify()$$, 'the deployer can verify');
@@ -181,10 +190,12 @@ SELECT is(migrate.revision('DELETE FROM migrate.applied', 'SELECT 1', 'wipes the
     'sec_wipe', 'the deployer can register a script writing the catalog');
 SELECT throws_ok($$SELECT migrate.upgrade('sec_wipe')$$, '42501', 'permission denied for table applied',
     'a script cannot write the catalog the deployer cannot write');
-SELECT is(migrate.revision('SET ROLE regress_migrate_app', 'SELECT 1', 'escalates', 'sec_setrole', '{}'),
-    'sec_setrole', 'the deployer can register a script changing role');
-SELECT throws_ok($$SELECT migrate.upgrade('sec_setrole')$$, '42501', 'permission denied to set role "regress_migrate_app"',
-    'a script cannot take a role the deployer does not have');
+SELECT throws_ok($$SELECT migrate.revision('SET ROLE regress_migrate_app', 'SELECT 1', 'escalates', 'sec_setrole', '{}')$$,
+    '0A000', 'SET ROLE is not allowed in a migration script',
+    'a script cannot change its role: it runs as the role that registered it');
+SELECT throws_ok($$SELECT migrate.revision('RESET SESSION AUTHORIZATION', NULL, 'escalates', 'sec_setrole', '{}')$$,
+    '0A000', 'RESET SESSION AUTHORIZATION is not allowed in a migration script',
+    'nor reset its session authorization');
 SELECT is(migrate.revision('CREATE ROLE regress_migrate_sneaky SUPERUSER', 'SELECT 1', 'needs superuser',
         'sec_super', '{}'),
     'sec_super', 'the deployer can register a script that needs superuser');
@@ -206,6 +217,64 @@ SELECT is((SELECT count(*) FROM migrate.applied
             WHERE revision IN ('sec_locked', 'sec_peek', 'sec_wipe', 'sec_setrole', 'sec_super', 'sec_file')),
     0::bigint, 'none of the refused scripts is applied');
 SELECT is((SELECT count(*) FROM migrate.applied), 3::bigint, 'the applied state is intact (sec1, sec2, sec_dep)');
+
+-- ---------------------------------------------------------------------
+-- 3b. A script runs with its author's rights, whoever applies it
+-- ---------------------------------------------------------------------
+SET SESSION AUTHORIZATION regress_migrate_deployer;
+SELECT is(migrate.revision('ALTER ROLE regress_migrate_deployer SUPERUSER', 'SELECT 1', 'escalates',
+        'sec_escalate', ARRAY['sec_merge']),
+    'sec_escalate', 'the deployer registers a script that would make it a superuser');
+RESET SESSION AUTHORIZATION;
+SELECT throws_ok($$SELECT migrate.upgrade('sec_escalate')$$, '42501',
+    'must be superuser to alter superuser roles or change superuser attribute',
+    'applied by a superuser, it runs as the deployer and fails');
+SELECT ok(NOT (SELECT rolsuper FROM pg_roles WHERE rolname = 'regress_migrate_deployer'),
+    'the deployer is not a superuser');
+SELECT lives_ok($$SELECT migrate.forget('sec_escalate')$$, 'forget it');
+SET SESSION AUTHORIZATION regress_migrate_deployer;
+SELECT is(migrate.revision('INSERT INTO regress_migrate_deploy.who VALUES (current_user, session_user)', 'SELECT 1',
+        'who runs me', 'sec_who', ARRAY['sec_merge']),
+    'sec_who', 'the deployer registers a script that records who runs it');
+RESET SESSION AUTHORIZATION;
+DELETE FROM regress_migrate_deploy.who;
+SELECT is(migrate.upgrade('sec_who'), 'sec_who', 'a superuser applies it');
+SELECT results_eq($$SELECT usr::text || ' ' || sess::text FROM regress_migrate_deploy.who$$,
+    ARRAY['regress_migrate_deployer ' || session_user],
+    'it ran as the deployer, in the superuser''s session');
+SELECT is((SELECT applied_by FROM migrate.applied WHERE revision = 'sec_who'), current_user,
+    'applied_by is who applied it');
+SELECT is(migrate.revision('INSERT INTO regress_migrate_deploy.who VALUES (current_user, session_user)', 'SELECT 1',
+        'who runs me, described anew', 'sec_who', ARRAY['sec_merge']),
+    'sec_who', 'a superuser gives it a new message');
+SELECT is((SELECT created_by FROM migrate.revisions WHERE id = 'sec_who'), 'regress_migrate_deployer'::name,
+    'a new message does not change whose rights the script has');
+-- After pg_dump into a cluster without the registrant.
+UPDATE migrate.revisions SET created_by = 'regress_migrate_gone' WHERE id = 'sec_who';
+SELECT throws_ok($$SELECT migrate.downgrade('sec_merge')$$, '42704',
+    'role "regress_migrate_gone", which registered revision "sec_who", does not exist',
+    'a registrant that does not exist is an error naming it');
+SET SESSION AUTHORIZATION regress_migrate_deployer;
+SELECT throws_ok($$SELECT migrate.reassign_revisions('regress_migrate_gone', 'regress_migrate_deployer')$$, '42501',
+    'permission denied to reassign revisions', 'only a superuser chooses whose rights a script has');
+RESET SESSION AUTHORIZATION;
+SELECT throws_ok($$SELECT migrate.reassign_revisions('regress_migrate_gone', 'regress_migrate_nosuch')$$, '42704',
+    'role "regress_migrate_nosuch" does not exist', 'the new registrant must exist');
+SELECT is(migrate.reassign_revisions('regress_migrate_gone', 'regress_migrate_deployer'), 1::bigint,
+    'a superuser gives the revisions to a role that exists');
+SELECT is(migrate.downgrade('sec_merge'), 'sec_merge', 'and it runs again');
+-- Non-transactional statements run at top level in the applier's session,
+-- where RESET ROLE would be the applier: only the author's session gets them.
+SET SESSION AUTHORIZATION regress_migrate_deployer;
+SELECT is(migrate.revision('VACUUM regress_migrate_deploy.who', NULL, 'vacuum', 'sec_nt', ARRAY['sec_merge'],
+        transactional => false), 'sec_nt', 'the deployer registers a non-transactional revision');
+SELECT is((SELECT count(*) FROM migrate.nontransactional_statements('sec_nt', false)), 1::bigint,
+    'the deployer''s session gets its statements');
+RESET SESSION AUTHORIZATION;
+SELECT throws_ok($$SELECT * FROM migrate.nontransactional_statements('sec_nt', false)$$, '42501',
+    'non-transactional revision "sec_nt" must be applied as role "regress_migrate_deployer", which registered it',
+    'a superuser''s session does not: it would run them with more rights');
+SELECT lives_ok($$SELECT migrate.forget('sec_nt')$$, 'forget it');
 
 -- ---------------------------------------------------------------------
 -- 4. A hostile search_path changes nothing
@@ -281,14 +350,14 @@ RESET SESSION AUTHORIZATION;
 
 SELECT is(:'h_rev'::text, 'sec_evil', 'hostile path: revision() works');
 SELECT is(:'h_rev2'::text, 'sec_evil2', 'hostile path: a second revision with its own label');
-SELECT is(:'h_plan'::text, 'sec_ok,sec_merge,sec_evil', 'hostile path: plan() is right');
+SELECT is(:'h_plan'::text, 'sec_evil', 'hostile path: plan() is right');
 SELECT is(:'h_isapp_nosuch'::text, 'false', 'hostile path: is_applied() of an unknown revision is false');
 SELECT is(:'h_isapp_before'::text, 'false', 'hostile path: is_applied() before the upgrade is false');
 SELECT is(:'h_up'::text, 'sec_evil', 'hostile path: upgrade() works and returns the current revision');
 SELECT is(:'h_current'::text, 'sec_evil', 'hostile path: current() is right');
 SELECT is(:'h_isapp_after'::text, 'true', 'hostile path: is_applied() after the upgrade is true');
 SELECT is(:'h_isapp_evil2'::text, 'false', 'hostile path: is_applied() of an unapplied revision is false');
-SELECT is(:'h_heads'::text, 'sec_locked,sec_peek,sec_wipe,sec_setrole,sec_super,sec_file,sec_evil2', 'hostile path: heads() is right');
+SELECT is(:'h_heads'::text, 'sec_locked,sec_peek,sec_wipe,sec_super,sec_file,sec_who,sec_evil2', 'hostile path: heads() is right');
 SELECT is(:'h_require_ok'::text, '', 'hostile path: require() of an applied revision passes');
 SELECT is(:'h_require_nosuch'::text, 'ERROR 55000: revision "nosuch" is not applied',
     'hostile path: require() of an unknown revision fails');
@@ -336,7 +405,7 @@ SELECT is(:'a_nosuch'::text, 'false', 'application role, hostile path: is_applie
 SELECT is(:'a_evil'::text, 'true', 'application role, hostile path: is_applied(applied)');
 SELECT is(:'a_require'::text, 'ERROR 55000: revision "sec_evil2" is not applied',
     'application role, hostile path: require() of an unapplied revision');
-SELECT is(:'a_heads'::text, 'sec_locked,sec_peek,sec_wipe,sec_setrole,sec_super,sec_file,sec_evil2', 'application role, hostile path: heads()');
+SELECT is(:'a_heads'::text, 'sec_locked,sec_peek,sec_wipe,sec_super,sec_file,sec_who,sec_evil2', 'application role, hostile path: heads()');
 SELECT is(:'a_upgrade'::text, 'ERROR 42501: permission denied for function upgrade',
     'application role, hostile path: upgrade() is still refused');
 SELECT is_empty($$SELECT * FROM regress_evil.calls$$,
