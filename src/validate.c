@@ -378,28 +378,23 @@ script_check_statements(List *stmts, const char *script, const char *rev_id,
 	{
 		ScriptStatement *stmt = lfirst(lc);
 		const char *hint;
-		const char *name = forbidden_statement(stmt->raw->stmt, &hint, transactional);
+		const char *why = "cannot run inside a transaction block";
+		const char *name = changes_role(stmt->raw->stmt);
 
-		const char *role_change = changes_role(stmt->raw->stmt);
-
-		if (role_change != NULL)
-			ereport(ERROR,
-					errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					errmsg("%s is not allowed in a migration script", role_change),
-					errdetail("Statement %d (line %d) of the %s script of revision \"%s\" changes its role: a script runs with the rights of the role that registered its revision.",
-							  stmt->number, stmt->line,
-							  direction_name(direction), rev_id),
-					errhint("Register the revision as the role it should run as (SET ROLE before registering it), or give what it creates to that role with ALTER ... OWNER TO."),
-					internalerrquery(script),
-					internalerrposition(pg_mbstrlen_with_len(script, stmt->location) + 1));
-
+		if (name != NULL)
+		{
+			why = "changes its role: a script runs with the rights of the role that registered its revision";
+			hint = "Register the revision as the role it should run as (SET ROLE before registering it), or give what it creates to that role with ALTER ... OWNER TO.";
+		}
+		else
+			name = forbidden_statement(stmt->raw->stmt, &hint, transactional);
 		if (name != NULL)
 			ereport(ERROR,
 					errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 					errmsg("%s is not allowed in a migration script", name),
-					errdetail("Statement %d (line %d) of the %s script of revision \"%s\" cannot run inside a transaction block.",
+					errdetail("Statement %d (line %d) of the %s script of revision \"%s\" %s.",
 							  stmt->number, stmt->line,
-							  direction_name(direction), rev_id),
+							  direction_name(direction), rev_id, why),
 					errhint("%s", hint),
 					internalerrquery(script),
 					internalerrposition(pg_mbstrlen_with_len(script, stmt->location) + 1));
