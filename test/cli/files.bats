@@ -271,3 +271,19 @@ EOF
     [ "$(q "SELECT md5(upgrade) FROM migrate.revisions")" = "$(md5 full.sql)" ]
     [ "$(q "SELECT count(*) FROM long_t")" = 5000 ]
 }
+
+@test "bytes: no header value or folder name can break pg_migrate's quoting" {
+    mkdir 'd$pgm_0'
+    export MIGRATE_DIR='d$pgm_0'
+    pg_migrate init >/dev/null
+    {
+        printf -- '-- migrate:revision a1\n-- migrate:parents\n'
+        printf -- "-- migrate:message ends in \$pgm_0 and 'quotes' \$\$ \$pgm\$\n\n"
+        printf -- '-- migrate:upgrade\nCREATE TABLE t (a text DEFAULT $pgm_0$x$pgm_0$);\n\n'
+        printf -- '-- migrate:downgrade\nDROP TABLE t;\n'
+    } >'d$pgm_0/a1_x.sql'
+    run -0 --separate-stderr pg_migrate upgrade head
+    [ "$(q "SELECT message FROM migrate.revisions WHERE id = 'a1'")" = "ends in \$pgm_0 and 'quotes' \$\$ \$pgm\$" ]
+    [ "$(q "SELECT column_default FROM information_schema.columns WHERE table_name = 't'")" = "'x'::text" ]
+    run -0 pg_migrate check
+}
