@@ -190,3 +190,14 @@ text_array_datum(int n, char **strings)
 	return PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false,
 										   TYPALIGN_INT));
 }
+
+/*
+ * Was the procedure CALLed on its own, outside a transaction block, so
+ * that it may commit?
+ */
+bool
+call_is_nonatomic(FunctionCallInfo fcinfo)
+{
+	return fcinfo->context != NULL && IsA(fcinfo->context, CallContext) &&
+		!castNode(CallContext, fcinfo->context)->atomic;
+}

@@ -198,8 +198,7 @@ migrate_lock_session(PG_FUNCTION_ARGS)
 	long		pause = 200;
 	bool		told = false;
 
-	if (fcinfo->context == NULL || !IsA(fcinfo->context, CallContext) ||
-		castNode(CallContext, fcinfo->context)->atomic)
+	if (!call_is_nonatomic(fcinfo))
 		ereport(ERROR,
 				errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
 				errmsg("migrate.lock_session() cannot run inside a transaction block"),

@@ -229,6 +229,7 @@ extern List *lint_revision(const char *rev_id, const char *upgrade,
 						   List *upgrade_stmts);
 
 /* fmgrutil.c: arguments and results of the SQL-callable functions */
+extern bool call_is_nonatomic(FunctionCallInfo fcinfo);
 extern void arg_reject_null(const char *argname) pg_attribute_noreturn();
 extern char *arg_text(FunctionCallInfo fcinfo, int argno, const char *argname);
 extern char *arg_text_or_null(FunctionCallInfo fcinfo, int argno);

@@ -244,8 +244,7 @@ migrate_run(PG_FUNCTION_ARGS)
 	int			next = 0;
 	int64		expected = -1;
 
-	if (fcinfo->context == NULL || !IsA(fcinfo->context, CallContext) ||
-		castNode(CallContext, fcinfo->context)->atomic)
+	if (!call_is_nonatomic(fcinfo))
 		ereport(ERROR,
 				errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
 				errmsg("migrate.run() cannot run inside a transaction block"),
