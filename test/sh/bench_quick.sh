@@ -12,7 +12,8 @@ unset PGHOST PGPORT CLUSTER_DIR CLUSTER_DATA CLUSTER_LOG
   { cat "$out.err"; rm -f "$out.err"; echo "FAIL: test/bench --quick failed"; exit 1; }
 rm -f "$out.err"
 for figure in "apply from empty" "no-op at head" "check on connect" "no-op at head vs Alembic" \
-              "plan over long history" "plan: backend memory" "sync" "diff" "diff vs Alembic" "lint"; do
+              "plan over long history" "plan: backend memory" "sync" "diff" "diff vs Alembic" "lint" \
+              "upgrade: backend memory"; do
   grep -q "^| $figure |" "$out" || { cat "$out"; echo "FAIL: no row for \"$figure\""; exit 1; }
 done
 echo "test/bench --quick: $(grep -c '^| [a-z]' "$out") figures"
