@@ -336,23 +336,37 @@ COMMENT ON VIEW migrate.history
  * Non-transactional revisions: what pg_migrate (or a DBA, or pg_cron) calls
  * to run one statement by statement outside a transaction.
  */
-CREATE TABLE migrate.statements_done (
+CREATE TABLE migrate.statement_progress (
 	revision		text NOT NULL,
 	direction		text NOT NULL CHECK (direction IN ('up', 'down')),
 	statement		int NOT NULL,
-	done_at			timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+	started_at		timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+	done_at			timestamptz,
 	PRIMARY KEY (revision, direction, statement)
 );
-COMMENT ON TABLE migrate.statements_done IS 'statements of a non-transactional revision that ran, while it is being applied';
+COMMENT ON TABLE migrate.statement_progress IS 'statements of a non-transactional revision that started (done_at is null) or ran, while it is being applied';
 -- An interrupted run's progress is part of the state a dump must keep.
-SELECT pg_catalog.pg_extension_config_dump('migrate.statements_done', '');
+SELECT pg_catalog.pg_extension_config_dump('migrate.statement_progress', '');
 
 CREATE FUNCTION migrate.nontransactional_statements(revision text, downgrade boolean DEFAULT false)
-RETURNS TABLE(statement int, line int, sql text, done boolean, invalid_index text)
+RETURNS TABLE(statement int, line int, sql text, done boolean, invalid_index text, resume text)
 AS 'MODULE_PATHNAME', 'migrate_nontransactional_statements'
 LANGUAGE C CALLED ON NULL INPUT STABLE;
 COMMENT ON FUNCTION migrate.nontransactional_statements(text, boolean)
-	IS 'the statements of a non-transactional revision, which already ran, and the invalid index a failed CONCURRENTLY build left';
+	IS 'the statements of a non-transactional revision, which already ran, and how a run resumes at the others (run, record, rebuild, building)';
+
+CREATE PROCEDURE migrate.nontransactional_wait(revision text, downgrade boolean DEFAULT false)
+AS 'MODULE_PATHNAME', 'migrate_nontransactional_wait'
+LANGUAGE C;
+COMMENT ON PROCEDURE migrate.nontransactional_wait(text, boolean)
+	IS 'wait, holding no snapshot, for an interrupted run''s CONCURRENTLY build of the revision''s next statement to end';
+
+CREATE FUNCTION migrate.nontransactional_begin(revision text, statement int, downgrade boolean DEFAULT false)
+RETURNS void
+AS 'MODULE_PATHNAME', 'migrate_nontransactional_begin'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+COMMENT ON FUNCTION migrate.nontransactional_begin(text, int, boolean)
+	IS 'record that a statement of a non-transactional revision starts (or, when an interrupted run already built its index, that it ran)';
 
 CREATE FUNCTION migrate.nontransactional_progress(revision text, statement int, downgrade boolean DEFAULT false)
 RETURNS void

@@ -213,18 +213,25 @@ static CatalogQuery q_log_failure = {
 	TEXTOID, TEXTOID}
 };
 static CatalogQuery q_statements_done = {
-	"SELECT statement, done_at FROM migrate.statements_done"
+	"SELECT statement, started_at, done_at IS NOT NULL FROM migrate.statement_progress"
 	" WHERE revision OPERATOR(pg_catalog.=) $1 AND direction OPERATOR(pg_catalog.=) $2"
 	" ORDER BY statement",
 	2, {TEXTOID, TEXTOID}, true
 };
-static CatalogQuery q_statement_done = {
-	"INSERT INTO migrate.statements_done (revision, direction, statement)"
+static CatalogQuery q_statement_started = {
+	"INSERT INTO migrate.statement_progress (revision, direction, statement)"
 	" VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
 	3, {TEXTOID, TEXTOID, INT4OID}
 };
+static CatalogQuery q_statement_done = {
+	"INSERT INTO migrate.statement_progress (revision, direction, statement, done_at)"
+	" VALUES ($1, $2, $3, pg_catalog.clock_timestamp())"
+	" ON CONFLICT (revision, direction, statement) DO UPDATE"
+	" SET done_at = pg_catalog.clock_timestamp()",
+	3, {TEXTOID, TEXTOID, INT4OID}
+};
 static CatalogQuery q_statements_clear = {
-	"DELETE FROM migrate.statements_done"
+	"DELETE FROM migrate.statement_progress"
 	" WHERE revision OPERATOR(pg_catalog.=) $1 AND direction OPERATOR(pg_catalog.=) $2",
 	2, {TEXTOID, TEXTOID}, true
 };
@@ -243,7 +250,7 @@ static CatalogQuery q_forget_revision = {
 	2, {TEXTOID, NAMEOID}, true
 };
 static CatalogQuery q_statements_recorded = {
-	"SELECT pg_catalog.count(*) FROM migrate.statements_done"
+	"SELECT pg_catalog.count(*) FROM migrate.statement_progress"
 	" WHERE revision OPERATOR(pg_catalog.=) $1",
 	1, {TEXTOID}, true
 };
@@ -929,12 +936,13 @@ direction_datum(MigrateDirection direction)
 }
 
 /*
- * Which of a revision's n statements ran (done[0..n-1]); *first is when the
- * first of them was recorded, or 0.
+ * Which of a revision's n statements ran (done[0..n-1]) and which started
+ * (started[0..n-1], when not NULL: a run began them, and may have been
+ * interrupted); *first is when the first of them started, or 0.
  */
 void
 catalog_statements_done(const char *id, MigrateDirection direction, int n,
-						bool *done, TimestampTz *first)
+						bool *done, bool *started, TimestampTz *first)
 {
 	Datum		values[2] = {CStringGetTextDatum(id), direction_datum(direction)};
 	uint64		rows = run_query(&q_statements_done, values, NULL, false, 0);
@@ -943,26 +951,33 @@ catalog_statements_done(const char *id, MigrateDirection direction, int n,
 	for (uint64 i = 0; i < rows; i++)
 	{
 		bool		isnull;
-		int32		number = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[i],
-														 SPI_tuptable->tupdesc, 1, &isnull));
-		TimestampTz at = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[i],
-														   SPI_tuptable->tupdesc, 2, &isnull));
+		HeapTuple	tuple = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		int32		number = DatumGetInt32(SPI_getbinval(tuple, desc, 1, &isnull));
+		TimestampTz at = DatumGetTimestampTz(SPI_getbinval(tuple, desc, 2, &isnull));
 
 		if (number >= 1 && number <= n)
-			done[number - 1] = true;
+		{
+			done[number - 1] = DatumGetBool(SPI_getbinval(tuple, desc, 3, &isnull));
+			if (started)
+				started[number - 1] = true;
+		}
 		if (*first == 0 || at < *first)
 			*first = at;
 	}
 	SPI_freetuptable(SPI_tuptable);
 }
 
+/* A statement starts (started) or ran. */
 void
-catalog_statement_done(const char *id, MigrateDirection direction, int number)
+catalog_statement_done(const char *id, MigrateDirection direction, int number,
+					   bool started)
 {
 	Datum		values[3] = {CStringGetTextDatum(id), direction_datum(direction),
 	Int32GetDatum(number)};
 
-	run_query(&q_statement_done, values, NULL, false, 0);
+	run_query(started ? &q_statement_started : &q_statement_done, values, NULL,
+			  false, 0);
 }
 
 void

@@ -39,4 +39,18 @@
 #define MIGRATE_MODULE_MAGIC PG_MODULE_MAGIC
 #endif
 
+/* PostgreSQL 16 renamed the lookup of a backend's status by position. */
+#if PG_VERSION_NUM >= 160000
+#define MigrateLocalBackendStatus(i) pgstat_get_local_beentry_by_index(i)
+#else
+#define MigrateLocalBackendStatus(i) pgstat_fetch_stat_local_beentry(i)
+#endif
+
+/* PostgreSQL 17 moved the local transaction id into the virtual one. */
+#if PG_VERSION_NUM >= 170000
+#define MigrateLocalXid() (MyProc->vxid.lxid)
+#else
+#define MigrateLocalXid() (MyProc->lxid)
+#endif
+
 #endif							/* MIGRATE_COMPAT_H */

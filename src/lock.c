@@ -30,6 +30,7 @@
 #include "pgstat.h"
 #include "storage/latch.h"
 #include "storage/lock.h"
+#include "storage/proc.h"
 #include "utils/builtins.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
@@ -37,8 +38,37 @@
 #include "migrate.h"
 
 /*
+ * The statement of a non-transactional revision that this session runs at
+ * top level, from nontransactional_begin() to the record of its progress or
+ * failure (0: none), and the local transaction begin ran in.  The statement
+ * itself runs in the transactions after that one: its first cannot record
+ * its own progress, which would end the guard from inside it.
+ */
+static int	open_statement = 0;
+static LocalTransactionId open_lxid;
+
+void
+lock_open_statement(int number)
+{
+	open_statement = number;
+	open_lxid = MigrateLocalXid();
+}
+
+/* Progress or failure of the open statement is recorded: the guard ends. */
+void
+lock_close_statement(const char *funcname)
+{
+	if (open_statement == 0)
+		return;
+	if (MigrateLocalXid() - open_lxid <= 1)
+		lock_refuse_state_change(funcname);
+	open_statement = 0;
+}
+
+/*
  * State-changing calls fail clearly on a standby, and cannot be made from
- * a migration script (the lock is already ours, and the state half-done).
+ * a migration script (the lock is already ours, and the state half-done),
+ * nor from a statement of a non-transactional revision.
  */
 void
 lock_refuse_state_change(const char *funcname)
@@ -55,6 +85,13 @@ lock_refuse_state_change(const char *funcname)
 				errmsg("cannot call migrate.%s() from a migration script",
 					   funcname),
 				errdetail("A migration is being applied in this session."));
+	if (open_statement != 0)
+		ereport(ERROR,
+				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				errmsg("cannot call migrate.%s() from a statement of a non-transactional revision",
+					   funcname),
+				errdetail("Statement %d of a non-transactional revision is being applied in this session.",
+						  open_statement));
 }
 
 /* The two parts of the lock, as pg_locks shows them in objsubid. */
@@ -256,6 +293,8 @@ migrate_unlock_session(PG_FUNCTION_ARGS)
 {
 	LOCKTAG		tag;
 
+	if (open_statement != 0)
+		lock_refuse_state_change("unlock_session");
 	if (session_parts & LOCK_NONTRANSACTIONAL)
 	{
 		lock_tag(&tag, LOCK_NONTRANSACTIONAL);

@@ -246,6 +246,8 @@ extern Datum text_array_datum(int n, char **strings);
 
 /* lock.c: the migration lock and the guards of state-changing calls */
 extern void lock_refuse_state_change(const char *funcname);
+extern void lock_open_statement(int number);
+extern void lock_close_statement(const char *funcname);
 extern int64 lock_state_change(const char *funcname);
 
 /* revision.c: registration */
@@ -307,9 +309,10 @@ extern void catalog_invalidate_state(void);
 extern char *catalog_fetch_script(const MigrateRevision *rev,
 								  MigrateDirection direction, char **author);
 extern void catalog_statements_done(const char *id, MigrateDirection direction,
-									int n, bool *done, TimestampTz *first);
+									int n, bool *done, bool *started,
+									TimestampTz *first);
 extern void catalog_statement_done(const char *id, MigrateDirection direction,
-								   int number);
+								   int number, bool started);
 extern void catalog_statements_clear(const char *id, MigrateDirection direction);
 extern char *catalog_checksum(const char *upgrade, const char *downgrade,
 							  int nparents, char **parents,

@@ -8,15 +8,22 @@
  *
  * migrate.upgrade(), downgrade() and run() refuse such a revision.
  * pg_migrate applies it: holding the migration lock at session level (taken
- * by polling a try-lock, so it never waits inside a transaction) and
- * MIGRATE_NONTRANSACTIONAL_KEY, it runs in autocommit each statement that
- * nontransactional_statements() lists as not done, calls
- * nontransactional_progress() after each, nontransactional_failure() when
- * one fails, and nontransactional_finish() at the end, which records the
- * revision applied.  The next run resumes at the statement that failed, and
- * nontransactional_statements() names the invalid index a failed
- * CONCURRENTLY build left behind, to be dropped first.  A DBA or pg_cron can
- * drive the same functions.
+ * by lock_session(), which waits holding no snapshot) and its second part,
+ * it runs in autocommit each statement that nontransactional_statements()
+ * lists as not done, between nontransactional_begin() and
+ * nontransactional_progress() (or nontransactional_failure()), and
+ * nontransactional_finish() at the end, which records the revision applied.
+ * Between begin and progress the statement runs at top level in the
+ * applier's session, where lock.c refuses every state change, as it does
+ * from a transactional script.
+ *
+ * A run can be killed anywhere (a cancelled CI job, a dropped SSH session).
+ * The next run resumes at the first statement not done, and
+ * nontransactional_statements() says how (resume_of()): a CONCURRENTLY
+ * build that the interrupted run started and its orphaned backend finished
+ * is recorded done, an invalid index it left is dropped and built again,
+ * and a build still going on is waited for (nontransactional_wait()), never
+ * taken for an invalid one.  A DBA or pg_cron can drive the same functions.
  *
  * IDENTIFICATION
  *	  src/nontransactional.c
@@ -27,13 +34,20 @@
 
 #include "catalog/namespace.h"
 #include "catalog/pg_index.h"
+#include "commands/progress.h"
+#include "executor/spi.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "nodes/parsenodes.h"
+#include "pgstat.h"
+#include "storage/latch.h"
+#include "utils/backend_status.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
@@ -115,38 +129,165 @@ refuse_other_author(const char *rev_id, const char *author)
 					author, author));
 }
 
-/*
- * The index a CREATE INDEX CONCURRENTLY statement names, when it exists and
- * is invalid (a failed build leaves it so), schema-qualified; else NULL.
- */
-static char *
-invalid_index_of(Node *node)
+/* How a run goes on at a statement that is not done: see resume_of(). */
+typedef enum ResumeHow
 {
-	IndexStmt  *stmt;
-	RangeVar   *name;
-	Oid			index;
-	HeapTuple	tuple;
-	bool		valid = true;
+	RESUME_RUN,					/* run it */
+	RESUME_RECORD,				/* it took effect: record it done */
+	RESUME_REBUILD,				/* drop the invalid index it left, run it */
+	RESUME_BUILDING				/* its index is still being built: wait */
+} ResumeHow;
 
-	if (!IsA(node, IndexStmt))
-		return NULL;
-	stmt = (IndexStmt *) node;
-	if (!stmt->concurrent || stmt->idxname == NULL)
-		return NULL;
-	name = makeRangeVar(stmt->relation->schemaname, stmt->idxname, -1);
-	index = RangeVarGetRelid(name, NoLock, true);
-	if (!OidIsValid(index))
-		return NULL;
-	tuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(index));
-	if (HeapTupleIsValid(tuple))
+static const char *const resume_names[] = {"run", "record", "rebuild", "building"};
+
+typedef struct Resume
+{
+	ResumeHow	how;
+	char	   *index;			/* schema-qualified, unless RESUME_RUN */
+	int			pid;			/* the builder, for RESUME_BUILDING */
+} Resume;
+
+/*
+ * The backend, other than this one, that is building the index, or 0:
+ * asked of the backends' progress reports, which a killed client's orphaned
+ * backend keeps updating until its CREATE INDEX CONCURRENTLY ends.
+ */
+static int
+index_builder(Oid index)
+{
+	int			n = pgstat_fetch_stat_numbackends();
+
+	for (int i = 1; i <= n; i++)
 	{
-		valid = ((Form_pg_index) GETSTRUCT(tuple))->indisvalid;
-		ReleaseSysCache(tuple);
+		LocalPgBackendStatus *local = MigrateLocalBackendStatus(i);
+		PgBackendStatus *be;
+
+		if (local == NULL)
+			continue;
+		be = &local->backendStatus;
+		if (be->st_procpid != MyProcPid &&
+			be->st_progress_command == PROGRESS_COMMAND_CREATE_INDEX &&
+			be->st_progress_param[PROGRESS_CREATEIDX_INDEX_OID] == (int64) index)
+			return be->st_procpid;
 	}
-	if (valid)
-		return NULL;
-	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(index)),
-									  get_rel_name(index));
+	return 0;
+}
+
+/* The index called name in the schema of relation (an index's table), or 0. */
+static Oid
+index_beside(RangeVar *relation, const char *name)
+{
+	Oid			table = RangeVarGetRelid(relation, NoLock, true);
+
+	if (!OidIsValid(table) || name == NULL)
+		return InvalidOid;
+	return get_relname_relid(name, get_rel_namespace(table));
+}
+
+/*
+ * How to go on at a statement not done, given whether a run started it.
+ * Only CONCURRENTLY statements leave something behind that a second run
+ * trips over: CREATE INDEX CONCURRENTLY leaves its index, valid when the
+ * orphaned backend finished the build, invalid when the build stopped; a
+ * DROP INDEX CONCURRENTLY that ended leaves nothing to drop.  An index of
+ * the statement's name on another table, or a valid one that no run of
+ * this statement built, is not ours: the statement runs, and fails as it
+ * should.
+ */
+static Resume
+resume_of(Node *node, bool started)
+{
+	Resume		resume = {RESUME_RUN, NULL, 0};
+
+	if (IsA(node, IndexStmt) && ((IndexStmt *) node)->concurrent)
+	{
+		IndexStmt  *stmt = (IndexStmt *) node;
+		Oid			index = index_beside(stmt->relation, stmt->idxname);
+		HeapTuple	tuple;
+		bool		valid;
+		bool		ours;
+
+		if (!OidIsValid(index))
+			return resume;
+		tuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(index));
+		if (!HeapTupleIsValid(tuple))
+			return resume;		/* not an index */
+		valid = ((Form_pg_index) GETSTRUCT(tuple))->indisvalid;
+		ours = ((Form_pg_index) GETSTRUCT(tuple))->indrelid ==
+			RangeVarGetRelid(stmt->relation, NoLock, true);
+		ReleaseSysCache(tuple);
+		if (!ours)
+			return resume;
+		resume.index = quote_qualified_identifier(get_namespace_name(get_rel_namespace(index)),
+												  get_rel_name(index));
+		if ((resume.pid = index_builder(index)) != 0)
+			resume.how = RESUME_BUILDING;
+		else if (!valid)
+			resume.how = RESUME_REBUILD;
+		else if (started)
+			resume.how = RESUME_RECORD;
+	}
+	else if (IsA(node, DropStmt) && ((DropStmt *) node)->concurrent &&
+			 ((DropStmt *) node)->removeType == OBJECT_INDEX && started)
+	{
+		DropStmt   *stmt = (DropStmt *) node;
+		RangeVar   *name = makeRangeVarFromNameList(linitial(stmt->objects));
+
+		if (!OidIsValid(RangeVarGetRelid(name, NoLock, true)))
+		{
+			resume.how = RESUME_RECORD;
+			resume.index = quote_qualified_identifier(name->schemaname, name->relname);
+		}
+	}
+	if (resume.how == RESUME_RUN)
+		resume.index = NULL;
+	return resume;
+}
+
+/*
+ * What nontransactional_statements() and the functions after it read: the
+ * revision's statements in a direction, and which ran or started.
+ */
+typedef struct Progress
+{
+	MigrateRevision *rev;
+	List	   *stmts;
+	bool	   *done;
+	bool	   *started;
+	TimestampTz first;
+	char	   *author;
+} Progress;
+
+static Progress
+progress_of(const char *id, MigrateDirection direction)
+{
+	Progress	p;
+	int			n;
+
+	p.rev = nontransactional_revision(NULL, id);
+	p.stmts = revision_statements(p.rev, direction, &p.author);
+	n = Max(list_length(p.stmts), 1);
+	p.done = palloc0(sizeof(bool) * n);
+	p.started = palloc0(sizeof(bool) * n);
+	catalog_statements_done(id, direction, list_length(p.stmts), p.done,
+							p.started, &p.first);
+	return p;
+}
+
+/* The first statement not done, or NULL. */
+static ScriptStatement *
+next_statement(const Progress *p)
+{
+	ListCell   *lc;
+
+	foreach(lc, p->stmts)
+	{
+		ScriptStatement *stmt = lfirst(lc);
+
+		if (!p->done[stmt->number - 1])
+			return stmt;
+	}
+	return NULL;
 }
 
 static MigrateDirection
@@ -158,7 +299,11 @@ direction_arg(FunctionCallInfo fcinfo, int arg)
 /*
  * migrate.nontransactional_statements(revision text, downgrade boolean)
  *	RETURNS TABLE(statement int, line int, sql text, done boolean,
- *				  invalid_index text)
+ *				  invalid_index text, resume text)
+ *
+ * resume says how a run goes on at a statement not done (resume_of()):
+ * run, record, rebuild (after DROP INDEX CONCURRENTLY of invalid_index) or
+ * building (wait: migrate.nontransactional_wait()).
  */
 PG_FUNCTION_INFO_V1(migrate_nontransactional_statements);
 Datum
@@ -168,37 +313,36 @@ migrate_nontransactional_statements(PG_FUNCTION_ARGS)
 	MigrateDirection direction = direction_arg(fcinfo, 1);
 	TupleDesc	tupdesc;
 	Tuplestorestate *store = srf_begin(fcinfo, &tupdesc);
-	MigrateRevision *rev;
-	List	   *stmts;
-	bool	   *done;
-	char	   *author;
-	TimestampTz first;
+	Progress	p;
 	ListCell   *lc;
 
 	catalog_connect();
-	rev = nontransactional_revision(NULL, id);
-	stmts = revision_statements(rev, direction, &author);
-	done = palloc0(sizeof(bool) * Max(list_length(stmts), 1));
-	catalog_statements_done(id, direction, list_length(stmts), done, &first);
-	for (int i = 0; i < list_length(stmts); i++)
-		if (!done[i])
-		{
-			refuse_other_author(rev->id, author);
-			break;
-		}
-	foreach(lc, stmts)
+	p = progress_of(id, direction);
+	if (next_statement(&p) != NULL)
+		refuse_other_author(p.rev->id, p.author);
+	foreach(lc, p.stmts)
 	{
 		ScriptStatement *stmt = lfirst(lc);
-		Datum		values[5];
-		bool		nulls[5] = {false, false, false, false, false};
-		char	   *invalid = done[stmt->number - 1] ? NULL : invalid_index_of(stmt->raw->stmt);
+		bool		done = p.done[stmt->number - 1];
+		Datum		values[6];
+		bool		nulls[6] = {false, false, false, false, true, true};
+		Resume		resume;
 
 		values[0] = Int32GetDatum(stmt->number);
 		values[1] = Int32GetDatum(stmt->line);
 		values[2] = CStringGetTextDatum(stmt->text);
-		values[3] = BoolGetDatum(done[stmt->number - 1]);
-		values[4] = invalid ? CStringGetTextDatum(invalid) : (Datum) 0;
-		nulls[4] = invalid == NULL;
+		values[3] = BoolGetDatum(done);
+		if (!done)
+		{
+			resume = resume_of(stmt->raw->stmt, p.started[stmt->number - 1]);
+			if (resume.how == RESUME_REBUILD || resume.how == RESUME_BUILDING)
+			{
+				values[4] = CStringGetTextDatum(resume.index);
+				nulls[4] = false;
+			}
+			values[5] = CStringGetTextDatum(resume_names[resume.how]);
+			nulls[5] = false;
+		}
 		tuplestore_putvalues(store, tupdesc, values, nulls);
 	}
 	catalog_disconnect();
@@ -233,12 +377,153 @@ migrate_nontransactional_progress(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(1))
 		arg_reject_null("statement");
 	number = PG_GETARG_INT32(1);
+	lock_close_statement("nontransactional_progress");
 	catalog_connect();
 	lock_state_change("nontransactional_progress");
 	rev = nontransactional_revision(NULL, id);
 	statement_of(rev, revision_statements(rev, direction, NULL), number);
-	catalog_statement_done(id, direction, number);
+	catalog_statement_done(id, direction, number, false);
 	catalog_disconnect();
+	PG_RETURN_VOID();
+}
+
+/*
+ * migrate.nontransactional_begin(revision text, statement int,
+ *								  downgrade boolean) RETURNS void
+ *
+ * Records that the statement starts, so that a run killed during it is
+ * recognised by the next, and refuses state changes in this session until
+ * its progress or failure is recorded.  When an interrupted run of it
+ * already built its index (resume "record"), records it done instead: the
+ * caller then does not run it.
+ */
+PG_FUNCTION_INFO_V1(migrate_nontransactional_begin);
+Datum
+migrate_nontransactional_begin(PG_FUNCTION_ARGS)
+{
+	char	   *id = arg_text(fcinfo, 0, "revision");
+	MigrateDirection direction = direction_arg(fcinfo, 2);
+	Progress	p;
+	ScriptStatement *stmt;
+	Resume		resume;
+
+	if (PG_ARGISNULL(1))
+		arg_reject_null("statement");
+	catalog_connect();
+	lock_state_change("nontransactional_begin");
+	p = progress_of(id, direction);
+	stmt = statement_of(p.rev, p.stmts, PG_GETARG_INT32(1));
+	if (p.done[stmt->number - 1])
+		ereport(ERROR,
+				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				errmsg("statement %d of revision \"%s\" already ran", stmt->number, id));
+	refuse_other_author(p.rev->id, p.author);
+	resume = resume_of(stmt->raw->stmt, p.started[stmt->number - 1]);
+	switch (resume.how)
+	{
+		case RESUME_RECORD:
+			catalog_statement_done(id, direction, stmt->number, false);
+			ereport(NOTICE,
+					errmsg("statement %d (line %d) of revision %s took effect in an interrupted run: recorded as done",
+						   stmt->number, stmt->line, id),
+					errdetail(IsA(stmt->raw->stmt, IndexStmt)
+							  ? "Index %s exists and is valid."
+							  : "Index %s is gone.", resume.index),
+					errhidecontext(true));
+			break;
+		case RESUME_BUILDING:
+			ereport(ERROR,
+					errcode(ERRCODE_OBJECT_IN_USE),
+					errmsg("index %s of statement %d of revision %s is still being built by process %d",
+						   resume.index, stmt->number, id, resume.pid),
+					errhint("CALL migrate.nontransactional_wait('%s') waits for it.", id));
+			break;
+		case RESUME_REBUILD:
+			ereport(NOTICE,
+					errmsg("dropping index %s, left invalid by an earlier run of statement %d (line %d) of revision %s, to build it again",
+						   resume.index, stmt->number, stmt->line, id),
+					errhidecontext(true));
+			/* FALLTHROUGH */
+		case RESUME_RUN:
+			catalog_statement_done(id, direction, stmt->number, true);
+			lock_open_statement(stmt->number);
+			break;
+	}
+	catalog_disconnect();
+	PG_RETURN_VOID();
+}
+
+/*
+ * CALL migrate.nontransactional_wait(revision text, downgrade boolean)
+ *
+ * Waits while the index of the revision's next statement is being built by
+ * another backend (the orphan of a killed run, which ends its build or, with
+ * client_connection_check_interval, notices its client is gone), at most
+ * migrate.lock_wait.  Between looks it commits and sleeps holding no
+ * snapshot, since the build waits for every older snapshot.
+ */
+PG_FUNCTION_INFO_V1(migrate_nontransactional_wait);
+Datum
+migrate_nontransactional_wait(PG_FUNCTION_ARGS)
+{
+	char	   *id = arg_text(fcinfo, 0, "revision");
+	MigrateDirection direction = direction_arg(fcinfo, 1);
+	TimestampTz start = GetCurrentTimestamp();
+	MemoryContext looks;
+	MemoryContext saved;
+	bool		told = false;
+
+	if (!call_is_nonatomic(fcinfo))
+		ereport(ERROR,
+				errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+				errmsg("migrate.nontransactional_wait() cannot run inside a transaction block"),
+				errdetail("It commits between looks, so that it waits holding no snapshot."),
+				errhint("Call it on its own, outside BEGIN and COMMIT."));
+	if (SPI_connect_ext(SPI_OPT_NONATOMIC) != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect_ext failed");
+	looks = AllocSetContextCreate(CurrentMemoryContext, "migrate wait",
+								  ALLOCSET_SMALL_SIZES);
+	saved = MemoryContextSwitchTo(looks);
+	for (;;)
+	{
+		Progress	p = progress_of(id, direction);
+		ScriptStatement *stmt = next_statement(&p);
+		Resume		resume;
+
+		if (stmt == NULL)
+			break;
+		resume = resume_of(stmt->raw->stmt, p.started[stmt->number - 1]);
+		if (resume.how != RESUME_BUILDING)
+			break;
+		if (migrate_lock_wait >= 0 &&
+			TimestampDifferenceExceeds(start, GetCurrentTimestamp(), migrate_lock_wait))
+			ereport(ERROR,
+					errcode(ERRCODE_OBJECT_IN_USE),
+					errmsg("index %s of statement %d of revision %s is still being built by process %d",
+						   resume.index, stmt->number, id, resume.pid),
+					errdetail("An earlier run of the revision started that build and was interrupted."),
+					errhint("Wait for it to end (pg_stat_progress_create_index shows how far it is) or stop it with SELECT pg_cancel_backend(%d), then run again; SET migrate.lock_wait (now %d ms) waits longer.",
+							resume.pid, migrate_lock_wait));
+		if (!told)
+			ereport(NOTICE,
+					errmsg("waiting for process %d, which is still building index %s for statement %d of revision %s",
+						   resume.pid, resume.index, stmt->number, id),
+					errdetail("An earlier run of the revision started that build and was interrupted."),
+					errhidecontext(true));
+		told = true;
+		MemoryContextSwitchTo(saved);
+		MemoryContextReset(looks);
+		SPI_commit();
+		InvalidateCatalogSnapshot();
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 200, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+		MemoryContextSwitchTo(looks);
+	}
+	MemoryContextSwitchTo(saved);
+	MemoryContextDelete(looks);
+	SPI_finish();
 	PG_RETURN_VOID();
 }
 
@@ -263,6 +548,7 @@ migrate_nontransactional_failure(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(1))
 		arg_reject_null("statement");
+	lock_close_statement("nontransactional_failure");
 	if (strlen(sqlstate) != 5 || strspn(sqlstate, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ") != 5)
 		ereport(ERROR,
 				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -351,7 +637,7 @@ migrate_nontransactional_finish(PG_FUNCTION_ARGS)
 
 	stmts = revision_statements(rev, direction, NULL);
 	done = palloc0(sizeof(bool) * Max(list_length(stmts), 1));
-	catalog_statements_done(id, direction, list_length(stmts), done, &first);
+	catalog_statements_done(id, direction, list_length(stmts), done, NULL, &first);
 	foreach(lc, stmts)
 	{
 		ScriptStatement *stmt = lfirst(lc);

@@ -494,7 +494,7 @@ revision_forget(const MigrateGraph *graph, int index, bool no_file)
 				errmsg("revision \"%s\" is partly applied and cannot be forgotten", rev->id),
 				errdetail("Some statements of this non-transactional revision ran; migrate.nontransactional_statements('%s') lists them.",
 						  rev->id),
-				errhint("Finish applying it (pg_migrate upgrade) and downgrade it, or undo its statements and DELETE its rows from migrate.statements_done."));
+				errhint("Finish applying it (pg_migrate upgrade) and downgrade it, or undo its statements and DELETE its rows from migrate.statement_progress."));
 
 	catalog_forget_revision(rev->id);
 	ereport(NOTICE,

@@ -59,27 +59,117 @@ valid_indexes() {
     [ "$(q "SELECT migrate.current()")" = a1 ]
 }
 
-@test "a failed CONCURRENTLY build: recorded, its invalid index named, repaired, resumed" {
+@test "a failed CONCURRENTLY build: recorded, its invalid index named, rebuilt by the next run, resumed" {
     three_revisions
     rev a1 "" "code" "ALTER TABLE items ADD COLUMN code int; UPDATE items SET code = 1;" "ALTER TABLE items DROP COLUMN code;"
     run -1 --separate-stderr pg_migrate upgrade head
     [[ "$stderr" == *'could not create unique index "items_code"'* ]]
     [[ "$stderr" == *"statement 2 (line 2) of non-transactional revision a2 failed"* ]]
-    [[ "$stderr" == *"it left index public.items_code invalid: drop it with DROP INDEX CONCURRENTLY public.items_code"* ]]
+    [[ "$stderr" == *'it left index public.items_code invalid: fix the cause, then run "pg_migrate upgrade" again, which drops that index and resumes at statement 2'* ]]
     [ "$(q "SELECT migrate.current()")" = a1 ]
     [ "$(q "SELECT sqlstate || ' ' || error FROM migrate.log WHERE NOT success")" = '23505 statement 2 (line 2): could not create unique index "items_code"' ]
     [ "$(valid_indexes)" = "items_code:false items_name:true" ]
 
-    # Again, without repairing: it says what to do, and runs nothing.
+    # Again, without fixing the cause: the invalid index is dropped and the
+    # build fails the same way.
     run -1 --separate-stderr pg_migrate upgrade head
-    [[ "$stderr" == *"left index public.items_code invalid"* && "$stderr" == *"resumes at statement 2"* ]]
+    [[ "$stderr" == *"dropping index public.items_code, left invalid by an earlier run of statement 2 (line 2) of revision a2, to build it again"* ]]
+    [[ "$stderr" == *'could not create unique index "items_code"'* ]]
 
-    q "DROP INDEX CONCURRENTLY public.items_code" >/dev/null
     q "UPDATE items SET code = id" >/dev/null
-    run -0 pg_migrate upgrade head
+    run -0 --separate-stderr pg_migrate upgrade head
+    [[ "$stderr" == *"dropping index public.items_code"* ]]
     [ "$(q "SELECT migrate.current()")" = a3 ]
     # Statement 1 was not run again (it would have failed: the index exists).
     [ "$(valid_indexes)" = "items_code:true items_name:true" ]
+}
+
+# hold_snapshot SECONDS: an old transaction that keeps CREATE INDEX
+# CONCURRENTLY waiting that long; its pid is in $old.
+hold_snapshot() {
+    psql -X -q -c "BEGIN ISOLATION LEVEL REPEATABLE READ" -c "SELECT count(*) FROM items" \
+        -c "SELECT pg_sleep($1)" -c "COMMIT" >/dev/null &
+    old=$!
+    sleep 0.5
+}
+
+# wait_for_build: until a CREATE INDEX CONCURRENTLY is running.
+wait_for_build() {
+    for _ in $(seq 100); do
+        [ "$(q "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'CREATE INDEX CONCURRENTLY%'")" = 1 ] && return 0
+        sleep 0.1
+    done
+    echo "no CREATE INDEX CONCURRENTLY started" >&2
+    return 1
+}
+
+@test "pg_migrate killed during CREATE INDEX CONCURRENTLY: its backend stops, and the next run finishes the revision" {
+    three_revisions 200000
+    pg_migrate upgrade a1 >/dev/null 2>&1
+    hold_snapshot 4
+    # Its own process group, killed whole, as a CI runner cancels a job.
+    setsid pg_migrate upgrade head >"$BATS_TEST_TMPDIR/killed.out" 2>&1 &
+    runner=$!
+    wait_for_build
+    kill -KILL -- "-$(ps -o pgid= -p "$runner" | tr -d ' ')"
+    wait "$runner" || true
+    [ "$(q "SELECT migrate.current()")" = a1 ]
+
+    # The orphaned backend notices within a second that its client is gone
+    # (pg_migrate sets client_connection_check_interval) and stops, leaving
+    # an invalid index; the next run waits for it if need be, drops that
+    # index, and builds it again.
+    run -0 --separate-stderr pg_migrate upgrade head
+    [[ "$stderr" == *"dropping index public.items_name, left invalid by an earlier run of statement 1 (line 1) of revision a2"* ]]
+    [[ "$stderr" != *"already exists"* ]]
+    [ "$(q "SELECT migrate.current()")" = a3 ]
+    [ "$(valid_indexes)" = "items_code:true items_name:true" ]
+    [ "$(q "SELECT count(*) FROM migrate.statement_progress")" = 0 ]
+    wait "$old"
+}
+
+@test "a runner killed during CREATE INDEX CONCURRENTLY whose backend finishes the build: the next run waits for it and records it done" {
+    three_revisions
+    pg_migrate upgrade a1 >/dev/null 2>&1
+    hold_snapshot 3
+    # A runner without client_connection_check_interval (a DBA's session, an
+    # older client): its backend goes on when it is killed.
+    printf '%s\n' "SELECT migrate.nontransactional_begin('a2', 1);" \
+        "CREATE INDEX CONCURRENTLY items_name ON items (name);" |
+        setsid psql -X -q -v ON_ERROR_STOP=1 >/dev/null 2>&1 &
+    runner=$!
+    wait_for_build
+    kill -KILL -- "-$(ps -o pgid= -p "$runner" | tr -d ' ')"
+    wait "$runner" || true
+    [ "$(q "SELECT resume || ' ' || invalid_index FROM migrate.nontransactional_statements('a2') WHERE statement = 1")" = "building public.items_name" ]
+
+    run -0 --separate-stderr pg_migrate upgrade head
+    [[ "$stderr" == *"waiting for process"*"which is still building index public.items_name for statement 1 of revision a2"* ]]
+    [[ "$stderr" == *"statement 1 (line 1) of revision a2 took effect in an interrupted run: recorded as done"* ]]
+    [[ "$stderr" != *"already exists"* ]]
+    [ "$(q "SELECT migrate.current()")" = a3 ]
+    [ "$(valid_indexes)" = "items_code:true items_name:true" ]
+    wait "$old"
+}
+
+@test "a statement of a non-transactional revision cannot change migrate's state" {
+    init
+    q "CREATE TABLE items (id int PRIMARY KEY, name text)" >/dev/null
+    rev a1 "" "t" "CREATE TABLE t (a int);" "DROP TABLE t;"
+    cat >migrations/a2_sneaky.sql <<'SQL'
+-- migrate:revision a2
+-- migrate:parents a1
+-- migrate:message sneaky
+-- migrate:transactional false
+
+-- migrate:upgrade
+CREATE INDEX CONCURRENTLY items_name ON items (name);
+SELECT migrate.stamp('base');
+SQL
+    run -1 --separate-stderr pg_migrate upgrade head
+    [[ "$stderr" == *"cannot call migrate.stamp() from a statement of a non-transactional revision"* ]]
+    [ "$(q "SELECT migrate.current()")" = a1 ]
+    [ "$(q "SELECT count(*) FROM migrate.applied")" = 1 ]
 }
 
 @test "two pg_migrate upgrade runs at once: the CONCURRENTLY revision finishes once" {

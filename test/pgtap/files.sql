@@ -268,7 +268,7 @@ SELECT is((SELECT count(*) FROM migrate.log WHERE action = 'forget' AND revision
     1::bigint, 'and logged');
 SELECT is(migrate.revision('CREATE INDEX CONCURRENTLY fg_i ON sy_one (a)', NULL, 'nt', 'fg03', '{}',
                            transactional => false), 'fg03', 'a non-transactional revision');
-INSERT INTO migrate.statements_done (revision, direction, statement) VALUES ('fg03', 'up', 1);
+INSERT INTO migrate.statement_progress (revision, direction, statement, done_at) VALUES ('fg03', 'up', 1, now());
 SELECT throws_ok($$SELECT migrate.forget('fg03')$$, '55000',
     'revision "fg03" is partly applied and cannot be forgotten', 'forget() of a half-run non-transactional revision');
 

@@ -4,10 +4,12 @@
 -- CONCURRENTLY in them only; upgrade() and downgrade() refuse them before
 -- running anything; their statements are listed, their progress and
 -- failures recorded, and finish records them applied once every statement
--- ran, in order.  (Running CREATE INDEX CONCURRENTLY itself needs top level:
--- test/cli/nontransactional.bats does that through pg_migrate.)
+-- ran, in order; how a run goes on after an interrupted one (resume); no
+-- state change while a statement runs.  (Running CREATE INDEX CONCURRENTLY
+-- itself, and killing pg_migrate during one, needs top level:
+-- test/cli/nontransactional.bats does that.)
 \ir setup.psql
-SELECT plan(31);
+SELECT plan(45);
 
 CREATE TABLE nt_items (id int PRIMARY KEY, name text);
 SELECT migrate.revision('ALTER TABLE nt_items ADD COLUMN code int;', 'ALTER TABLE nt_items DROP COLUMN code;',
@@ -39,9 +41,9 @@ SELECT is((SELECT count(*) FROM migrate.applied), 0::bigint, '... and applies no
 SELECT is(migrate.upgrade('nt_base'), 'nt_base', 'the revisions before it apply on their own');
 
 -- Its statements, as the server cuts them.
-SELECT results_eq($$SELECT statement, line, sql, done, invalid_index FROM migrate.nontransactional_statements('nt_idx')$$,
-    $$VALUES (1, 1, 'CREATE INDEX CONCURRENTLY nt_name ON nt_items (name)', false, NULL::text),
-             (2, 2, 'CREATE INDEX CONCURRENTLY nt_code ON nt_items (code)', false, NULL)$$,
+SELECT results_eq($$SELECT statement, line, sql, done, invalid_index, resume FROM migrate.nontransactional_statements('nt_idx')$$,
+    $$VALUES (1, 1, 'CREATE INDEX CONCURRENTLY nt_name ON nt_items (name)', false, NULL::text, 'run'),
+             (2, 2, 'CREATE INDEX CONCURRENTLY nt_code ON nt_items (code)', false, NULL, 'run')$$,
     'nontransactional_statements() lists the statements with their lines');
 SELECT throws_ok($$SELECT * FROM migrate.nontransactional_statements('nt_base')$$, '22023',
     'revision "nt_base" is transactional', 'only for non-transactional revisions');
@@ -66,19 +68,30 @@ SELECT is((SELECT row(success, sqlstate, error)::text FROM migrate.log WHERE rev
 SELECT throws_ok($$SELECT migrate.nontransactional_failure('nt_idx', 2, 'bad', 'x')$$, '22023',
     'invalid SQLSTATE "bad"', 'a SQLSTATE is checked');
 
--- The failed build left an invalid index: it is named.
+-- The failed build left an invalid index: it is named, and the next run
+-- drops it and builds it again.
 CREATE INDEX nt_code ON nt_items (code);
 UPDATE pg_index SET indisvalid = false WHERE indexrelid = 'nt_code'::regclass;
-SELECT is((SELECT invalid_index FROM migrate.nontransactional_statements('nt_idx') WHERE statement = 2),
-    'public.nt_code', 'an invalid index left by a failed CONCURRENTLY build is named');
+SELECT is((SELECT row(invalid_index, resume)::text FROM migrate.nontransactional_statements('nt_idx') WHERE statement = 2),
+    '(public.nt_code,rebuild)', 'an invalid index left by a failed CONCURRENTLY build is named, to be rebuilt');
 UPDATE pg_index SET indisvalid = true WHERE indexrelid = 'nt_code'::regclass;
-SELECT is((SELECT invalid_index FROM migrate.nontransactional_statements('nt_idx') WHERE statement = 2),
-    NULL, '... and no longer once it is valid');
+SELECT is((SELECT row(invalid_index, resume)::text FROM migrate.nontransactional_statements('nt_idx') WHERE statement = 2),
+    '(,run)', '... and no longer once it is valid: a valid index no run of this statement built is not ours');
 
-SELECT lives_ok($$SELECT migrate.nontransactional_progress('nt_idx', 2)$$, 'the second statement ran');
+-- A run that began statement 2 was killed; the orphaned backend finished
+-- the build: the next run records it instead of failing on "already exists".
+INSERT INTO migrate.statement_progress (revision, direction, statement) VALUES ('nt_idx', 'up', 2);
+SELECT is((SELECT row(done, resume)::text FROM migrate.nontransactional_statements('nt_idx') WHERE statement = 2),
+    '(f,record)', 'a statement an interrupted run began, whose index exists and is valid, is to be recorded');
+SELECT lives_ok($$SELECT migrate.nontransactional_begin('nt_idx', 2)$$, 'begin records it...');
+SELECT is((SELECT array_agg(done ORDER BY statement) FROM migrate.nontransactional_statements('nt_idx')),
+    '{t,t}', '... as done');
+SELECT throws_ok($$SELECT migrate.nontransactional_begin('nt_idx', 2)$$, '55000',
+    'statement 2 of revision "nt_idx" already ran', 'a statement that ran does not begin again');
+
 SELECT is(migrate.nontransactional_finish('nt_idx'), 'nt_idx', 'finish records it applied and returns current()');
 SELECT ok(migrate.is_applied('nt_idx'), '... it is applied');
-SELECT is((SELECT count(*) FROM migrate.statements_done), 0::bigint, '... and its progress is cleared');
+SELECT is((SELECT count(*) FROM migrate.statement_progress), 0::bigint, '... and its progress is cleared');
 SELECT is((SELECT row(success, direction)::text FROM migrate.log WHERE revision = 'nt_idx' ORDER BY id DESC LIMIT 1),
     '(t,up)', '... and logged');
 SELECT is(migrate.upgrade('nt_after'), 'nt_after', 'upgrade() goes on from there');
@@ -91,8 +104,38 @@ SELECT throws_ok($$SELECT migrate.nontransactional_finish('nt_idx', true)$$, '55
     'statement 1 (line 1) of revision "nt_idx" has not run', 'its downgrade statements must run');
 DROP INDEX nt_code;
 DROP INDEX nt_name;
-SELECT migrate.nontransactional_progress('nt_idx', 1, true), migrate.nontransactional_progress('nt_idx', 2, true);
+SELECT is((SELECT array_agg(resume ORDER BY statement) FROM migrate.nontransactional_statements('nt_idx', true)),
+    '{run,run}', 'a DROP INDEX CONCURRENTLY no run began runs');
+-- An interrupted run began both, and both indexes are gone.
+INSERT INTO migrate.statement_progress (revision, direction, statement) VALUES ('nt_idx', 'down', 1), ('nt_idx', 'down', 2);
+SELECT is((SELECT array_agg(resume ORDER BY statement) FROM migrate.nontransactional_statements('nt_idx', true)),
+    '{record,record}', 'a DROP INDEX CONCURRENTLY that an interrupted run began and whose index is gone is recorded');
+SELECT lives_ok($$SELECT migrate.nontransactional_begin('nt_idx', 1, true), migrate.nontransactional_begin('nt_idx', 2, true)$$,
+    'begin records them');
 SELECT is(migrate.nontransactional_finish('nt_idx', true), 'nt_base', 'then it is recorded unapplied');
+
+-- While a statement runs (between begin and its progress), this session
+-- changes no state: the statement could be SELECT migrate.stamp(...).
+SELECT migrate.revision('CREATE INDEX CONCURRENTLY nt_g ON nt_items (id);', NULL, 'guard', 'nt_guard',
+                        ARRAY['nt_base'], transactional => false);
+SELECT is((SELECT resume FROM migrate.nontransactional_statements('nt_guard')), 'run', 'a new statement runs');
+SELECT lives_ok($$SELECT migrate.nontransactional_begin('nt_guard', 1)$$, 'a statement begins');
+SELECT throws_ok($$SELECT migrate.stamp('nt_base')$$, '55000',
+    'cannot call migrate.stamp() from a statement of a non-transactional revision',
+    'it cannot stamp');
+SELECT throws_ok($$SELECT migrate.upgrade('head')$$, '55000',
+    'cannot call migrate.upgrade() from a statement of a non-transactional revision',
+    'it cannot upgrade');
+SELECT throws_ok($$SELECT migrate.nontransactional_finish('nt_guard')$$, '55000',
+    'cannot call migrate.nontransactional_finish() from a statement of a non-transactional revision',
+    'it cannot record the revision applied');
+SELECT throws_ok($$SELECT migrate.nontransactional_progress('nt_guard', 1)$$, '55000',
+    'cannot call migrate.nontransactional_progress() from a statement of a non-transactional revision',
+    'it cannot record its own progress (the guard would end from inside it)');
+SELECT throws_ok($$SELECT migrate.unlock_session()$$, '55000',
+    'cannot call migrate.unlock_session() from a statement of a non-transactional revision',
+    'it cannot release the lock');
+SELECT is(migrate.current(), 'nt_base', 'the state is what it was');
 
 SELECT * FROM finish();
 ROLLBACK;
