@@ -12,6 +12,15 @@
  * that reads or changes the live schema is refused with the statement that
  * did it.
  *
+ * The rollback undoes what the DDL writes, not what the expressions that
+ * PostgreSQL evaluates while it runs do (partition bounds, the default of
+ * ALTER TABLE ... ADD COLUMN, USING of a type change, a CHECK validated over
+ * rows): a file written, a backend signalled, an advisory lock taken, a
+ * sequence advanced.  So while the desired DDL runs, an object access hook
+ * refuses every call of a volatile function (sandbox_object_access()), at
+ * any depth, whatever calls it; immutable and stable functions, which may
+ * not change anything, run.
+ *
  * Both schemas are read under an empty search_path, so the server's
  * deparsers qualify every name; "migrate_desired." is then replaced by the
  * live schema's name, and the two models compare as texts.
@@ -26,6 +35,8 @@
 #include "access/xact.h"
 #include "access/xlog.h"
 #include "catalog/namespace.h"
+#include "catalog/objectaccess.h"
+#include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "funcapi.h"
@@ -37,8 +48,10 @@
 #include "tcop/utility.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
+#include "utils/regproc.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
 #include "utils/tuplestore.h"
@@ -324,6 +337,64 @@ desired_error_callback(void *arg)
 				   ctx->stmt->number, ctx->stmt->line);
 }
 
+/* ---------------------------------------------------------------------
+ * The sandbox: no volatile call while the desired DDL runs
+ * ---------------------------------------------------------------------
+ */
+
+static object_access_hook_type next_object_access_hook = NULL;
+static bool desired_running = false;
+
+/*
+ * Volatile only because their result changes from call to call: they
+ * change nothing, and a default of ALTER TABLE ... ADD COLUMN may use them.
+ */
+static bool
+changes_nothing(Oid func)
+{
+	switch (func)
+	{
+		case F_RANDOM:
+		case F_GEN_RANDOM_UUID:
+		case F_CLOCK_TIMESTAMP:
+		case F_TIMEOFDAY:
+			return true;
+		default:
+			return false;
+	}
+}
+
+/*
+ * The executor announces every function it is about to call
+ * (OAT_FUNCTION_EXECUTE, next to its EXECUTE privilege check), built-in or
+ * not, at every depth: the one place that sees all the expressions DDL
+ * evaluates.
+ */
+static void
+sandbox_object_access(ObjectAccessType access, Oid classId, Oid objectId,
+					  int subId, void *arg)
+{
+	if (next_object_access_hook)
+		next_object_access_hook(access, classId, objectId, subId, arg);
+	if (!desired_running || access != OAT_FUNCTION_EXECUTE ||
+		func_volatile(objectId) != PROVOLATILE_VOLATILE || changes_nothing(objectId))
+		return;
+	ereport(ERROR,
+			errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			errmsg("the desired schema may not call volatile function %s",
+				   format_procedure(objectId)),
+			errdetail("PostgreSQL evaluates this expression while it runs the desired schema, and what a volatile function does (a file written, a backend signalled, a lock taken, a sequence advanced) outlives the scratch work migrate.diff() rolls back."),
+			errhint("Where DDL evaluates an expression (a partition bound, the default of ALTER TABLE ... ADD COLUMN, USING, a CHECK over rows), use only immutable or stable functions.  A default written in CREATE TABLE is stored, not evaluated."));
+}
+
+/* From _PG_init(). */
+void
+diff_install_sandbox(void)
+{
+	next_object_access_hook = object_access_hook;
+	object_access_hook = sandbox_object_access;
+}
+
 static void
 run_desired(List *stmts)
 {
@@ -335,15 +406,24 @@ run_desired(List *stmts)
 	callback.arg = &ctx;
 	callback.previous = error_context_stack;
 	error_context_stack = &callback;
-	foreach(lc, stmts)
+	desired_running = true;
+	PG_TRY();
 	{
-		int			rc;
+		foreach(lc, stmts)
+		{
+			int			rc;
 
-		ctx.stmt = lfirst(lc);
-		rc = SPI_execute(ctx.stmt->text, false, 0);
-		if (rc < 0)
-			elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
+			ctx.stmt = lfirst(lc);
+			rc = SPI_execute(ctx.stmt->text, false, 0);
+			if (rc < 0)
+				elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
+		}
 	}
+	PG_FINALLY();
+	{
+		desired_running = false;
+	}
+	PG_END_TRY();
 	error_context_stack = callback.previous;
 }
 

@@ -117,6 +117,7 @@ _PG_init(void)
 							NULL, NULL, NULL);
 
 	MigrateReserveGUCPrefix("migrate");
+	diff_install_sandbox();
 }
 
 /*

@@ -347,6 +347,9 @@ extern void catalog_forget_revision(const char *id);
 extern int64 catalog_statements_recorded(const char *id);
 extern bool catalog_writing;
 
+/* diff.c: migrate.diff() and autogenerate() */
+extern void diff_install_sandbox(void);
+
 /* author.c: scripts run with the rights of the role that registered them */
 typedef struct AuthorSwitch
 {

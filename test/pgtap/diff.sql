@@ -4,7 +4,7 @@
 -- leave behind: nothing but, for autogenerate(), one revision.  Whether the
 -- scripts are right is proven by the round trips of test/python/test_diff.py.
 \ir setup.psql
-SELECT plan(49);
+SELECT plan(58);
 
 CREATE TABLE dt_users (id int PRIMARY KEY, email text);
 CREATE SCHEMA dt_app;
@@ -189,6 +189,38 @@ SELECT lives_ok($$SELECT migrate.upgrade('+1')$$, '... and applies again');
 SELECT is((SELECT array_agg(enumlabel::text ORDER BY enumsortorder) FROM pg_enum
             WHERE enumtypid = 'dt_mood'::regtype), '{sad,ok,happy}',
     '... leaving the value once, in its place');
+
+-- The desired schema cannot act: an expression PostgreSQL evaluates while
+-- it runs the DDL may not call a volatile function, whose effect would
+-- outlive the rollback.
+CREATE TABLE dt_parted (a int) PARTITION BY RANGE (a);
+CREATE SEQUENCE dt_live_seq;
+SELECT throws_ok($$SELECT * FROM migrate.diff('CREATE TABLE dt_parted (a int) PARTITION BY RANGE (a);
+    CREATE TABLE dt_p1 PARTITION OF dt_parted FOR VALUES FROM (0) TO (pg_catalog.lo_export(0, ''/tmp/migrate_dt_sandbox'') + 10);')$$,
+    '42501', 'the desired schema may not call volatile function lo_export(oid,text)',
+    'a partition bound that writes a server file is refused...');
+SELECT ok((SELECT pg_stat_file('/tmp/migrate_dt_sandbox', true) IS NULL), '... and writes nothing');
+SELECT throws_ok($$SELECT * FROM migrate.diff('CREATE TABLE dt_parted (a int) PARTITION BY RANGE (a);
+    CREATE TABLE dt_p1 PARTITION OF dt_parted FOR VALUES FROM (0) TO (pg_catalog.pg_advisory_lock(42)::text::int);')$$,
+    '42501', 'the desired schema may not call volatile function pg_advisory_lock(bigint)',
+    'a partition bound that takes an advisory lock is refused...');
+SELECT is((SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()), 0::bigint,
+    '... and the session holds no lock');
+SELECT throws_ok($$SELECT * FROM migrate.diff('CREATE TABLE dt_parted (a int) PARTITION BY RANGE (a);
+    CREATE TABLE dt_t (a int); ALTER TABLE dt_t ADD COLUMN b int DEFAULT pg_catalog.pg_terminate_backend(pg_catalog.pg_backend_pid())::int;')$$,
+    '42501', 'the desired schema may not call volatile function pg_terminate_backend(integer,bigint)',
+    'an ADD COLUMN default that signals a backend is refused (this backend is alive to say so)');
+SELECT throws_ok($$SELECT * FROM migrate.diff('CREATE TABLE dt_parted (a int) PARTITION BY RANGE (a);
+    CREATE TABLE dt_t (a int); ALTER TABLE dt_t ADD COLUMN n bigint DEFAULT pg_catalog.nextval(''public.dt_live_seq'');')$$,
+    '42501', 'the desired schema may not call volatile function nextval(regclass)',
+    'an ADD COLUMN default that advances a live sequence is refused...');
+SELECT is((SELECT is_called FROM dt_live_seq), false, '... and the sequence is where it was');
+SELECT lives_ok($$SELECT * FROM migrate.diff('CREATE TABLE dt_parted (a int) PARTITION BY RANGE (a);
+    CREATE TABLE dt_p2 PARTITION OF dt_parted FOR VALUES FROM (1) TO (pg_catalog.length(pg_catalog.current_setting(''search_path'')));
+    CREATE TABLE dt_t (a int, s serial, u uuid DEFAULT gen_random_uuid());
+    ALTER TABLE dt_t ADD COLUMN b timestamptz DEFAULT now(), ADD COLUMN c uuid DEFAULT gen_random_uuid();')$$,
+    'stable and immutable expressions run, a volatile default in CREATE TABLE is only stored, and random values are allowed');
+SELECT lives_ok($$SELECT pg_catalog.pg_advisory_xact_lock(7)$$, 'after the call, volatile functions are callable again');
 
 SELECT * FROM finish();
 ROLLBACK;
