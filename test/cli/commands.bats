@@ -369,3 +369,51 @@ cccc00000001 (head)" ]
     run -0 pg_migrate revision -m two --head a1 --depends-on a1 --rev-id b2
     grep -qx -- "-- migrate:parents a1" migrations/b2_two.sql
 }
+
+@test "a search_path with a planted operator first cannot redirect pg_migrate's queries; scripts keep the user's path" {
+    init
+    # What an attacker with CREATE on public plants, for a database whose
+    # search_path puts public first (ALTER ROLE/DATABASE ... SET search_path).
+    q "CREATE TABLE public.evil_calls (op text)" >/dev/null
+    for sig in "=,text,text,=" "<>,text,text,<>" "||,text,text,||" "=,name,name,=" "=,integer,integer,=" \
+               "<,integer,integer,<" "=,bigint,bigint,=" "=,boolean,boolean,="; do
+        IFS=, read -r op l r real <<<"$sig"
+        fn="evil_$(printf '%s' "$op$l$r" | md5sum | cut -c1-8)"
+        if [ "$op" = "||" ]; then ret=text; else ret=boolean; fi
+        q "CREATE FUNCTION public.$fn($l, $r) RETURNS $ret LANGUAGE sql AS \$\$
+             INSERT INTO public.evil_calls VALUES ('$op $l'); SELECT \$1 OPERATOR(pg_catalog.$real) \$2 \$\$;
+           CREATE OPERATOR public.$op (LEFTARG = $l, RIGHTARG = $r, FUNCTION = public.$fn)" >/dev/null
+    done
+    q "ALTER DATABASE \"$DB\" SET search_path = public, pg_catalog" >/dev/null
+    q "CREATE TABLE items (id int PRIMARY KEY, name text)" >/dev/null
+    rev a1 "" "one" "CREATE TABLE seen_path AS SELECT pg_catalog.current_setting('search_path') AS p;" "DROP TABLE seen_path;"
+    cat >migrations/a2_index.sql <<'SQL'
+-- migrate:revision a2
+-- migrate:parents a1
+-- migrate:message index
+-- migrate:transactional false
+
+-- migrate:upgrade
+CREATE INDEX CONCURRENTLY items_name ON items (name);
+
+-- migrate:downgrade
+DROP INDEX CONCURRENTLY items_name;
+SQL
+    rev a3 a2 "three" "CREATE TABLE t3 (a int);" "DROP TABLE t3;"
+    printf 'CREATE TABLE items (id int PRIMARY KEY, name text);\nCREATE INDEX items_name ON items (name);\nCREATE TABLE seen_path (p text);\nCREATE TABLE t3 (a int);\n' >schema.sql
+    run -0 pg_migrate upgrade head
+    for cmd in "current" "current --verbose" "heads" "heads --files" "history" "history --verbose" \
+               "show a2" "branches" "check" "check --schema-file schema.sql" "downgrade a1" "upgrade head" \
+               "stamp a2" "stamp head" "sync" "revision --autogenerate --schema-file schema.sql -m auto"; do
+        # shellcheck disable=SC2086  # the command's words
+        run pg_migrate $cmd
+        # check may find the files and the schema apart; nothing else fails.
+        (( status == 0 )) || [[ "$cmd" == check* && "$status" == 1 ]] || { echo "$cmd: status $status: $output"; false; }
+    done
+    [ "$(q "SELECT count(*) FROM public.evil_calls")" = 0 ] || { q "SELECT op, count(*) FROM public.evil_calls GROUP BY op"; false; }
+    # The scripts ran under the user's search_path: a1 saw it, and a2's
+    # unqualified table was found in public.
+    [ "$(q "SELECT p FROM public.seen_path")" = "public, pg_catalog" ]
+    [ "$(q "SELECT migrate.current()")" = a3 ]
+    [ "$(q "SELECT indisvalid FROM pg_catalog.pg_index WHERE indexrelid OPERATOR(pg_catalog.=) 'public.items_name'::pg_catalog.regclass")" = t ]
+}
