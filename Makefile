@@ -7,7 +7,7 @@ OBJS        = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 PG_CPPFLAGS = -I$(srcdir)/src
 
 DATA        = $(wildcard sql/$(EXTENSION)--*.sql)
-SCRIPTS     = bin/pg_migrate
+SCRIPTS     = bin/pg_migrate bin/pg_migrate_sqlalchemy.py bin/pg_migrate_alembic.py
 
 REGRESS     = install session targets errors run
 ISOLATION   = concurrent_upgrade lock_waits applied_answers
@@ -36,11 +36,11 @@ install-pg_migrate-link: installdirs
 	fi
 
 # PGXS would remove $(bindir)/bin/pg_migrate on uninstall; remove the
-# installed file itself, and the link to it if it is ours.
+# installed files themselves, and the link to pg_migrate if it is ours.
 .PHONY: uninstall-pg_migrate
 uninstall: uninstall-pg_migrate
 uninstall-pg_migrate:
-	rm -f '$(DESTDIR)$(bindir)/pg_migrate'
+	rm -f $(addprefix '$(DESTDIR)$(bindir)'/,$(notdir $(SCRIPTS)))
 	@if [ -z '$(DESTDIR)' ] && [ "$$(readlink '$(LINKDIR)/pg_migrate' 2>/dev/null)" = '$(bindir)/pg_migrate' ]; then \
 		echo "rm -f '$(LINKDIR)/pg_migrate'"; rm -f '$(LINKDIR)/pg_migrate'; \
 	fi
