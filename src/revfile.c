@@ -204,6 +204,35 @@ is_lint_ignore(const char *word)
 		(word[11] == '\0' || strchr(" \t\r\n", word[11]) != NULL);
 }
 
+/*
+ * A file name from the archive as text in the database encoding.  A name
+ * the encoding cannot hold is refused, shown with its bad bytes escaped:
+ * the message must itself be text.
+ */
+static char *
+file_name(const char *name, int encoding)
+{
+	int			len = strlen(name);
+	StringInfoData shown;
+
+	if (pg_encoding_verifymbstr(encoding, name, len) == len)
+		return pg_any_to_server(name, len, encoding);
+	initStringInfo(&shown);
+	for (const unsigned char *c = (const unsigned char *) name; *c; c++)
+	{
+		if (*c >= 0x20 && *c < 0x7f)
+			appendStringInfoChar(&shown, *c);
+		else
+			appendStringInfo(&shown, "\\x%02x", *c);
+	}
+	ereport(ERROR,
+			errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
+			errmsg("revision file name \"%s\" is not valid %s", shown.data,
+				   pg_encoding_to_char(encoding)),
+			errhint("Rename the file: a revision file's name is text, like its content."));
+	return NULL;				/* not reached */
+}
+
 /* The base name of a path. */
 static const char *
 base_name(const char *path)
@@ -703,8 +732,11 @@ revfile_parse_all(char **names, const char **datas, const int *lens, int n,
 	initStringInfo(&all);
 	for (int i = 0; i < n; i++)
 	{
-		char	   *text = revfile_text(names[i], datas[i], lens[i], encoding);
+		char	   *text;
 		ErrorContextCallback *outer = error_context_stack;
+
+		names[i] = file_name(names[i], encoding);
+		text = revfile_text(names[i], datas[i], lens[i], encoding);
 
 		/* An error's context is then the file's line alone. */
 		error_context_stack = NULL;

@@ -355,16 +355,19 @@ cccc00000001 (head)" ]
     [[ "$output" == *"--files and --verbose cannot be used together"* ]]
 }
 
-@test "--head and --depends-on take names, never patterns" {
+@test "--head, --depends-on and merge take names, never patterns" {
     init
     rev a1 "" "one" "CREATE TABLE t1 (a int);" "DROP TABLE t1;"
-    for bad in '.*' 'a.' '[a]1' 'a1 a1' '$(touch pwned)'; do
+    rev b1 "" "two" "CREATE TABLE t2 (a int);" "DROP TABLE t2;"
+    for bad in '.*' 'a.' 'b.' '[a]1' 'a1 a1' '$(touch pwned)'; do
+        run -1 --separate-stderr pg_migrate merge -m m "$bad" b1
+        [[ "$stderr" == *"invalid revision"* ]] || { echo "merge $bad: $stderr"; false; }
         run -1 --separate-stderr pg_migrate revision -m x --head "$bad"
         [[ "$stderr" == *"invalid revision"* ]] || { echo "--head $bad: $stderr"; false; }
-        run -1 --separate-stderr pg_migrate revision -m x --depends-on "$bad"
+        run -1 --separate-stderr pg_migrate revision -m x --head a1 --depends-on "$bad"
         [[ "$stderr" == *"invalid revision"* ]] || { echo "--depends-on $bad: $stderr"; false; }
     done
-    [ "$(ls migrations)" = a1_one.sql ]
+    [ "$(ls migrations | tr '\n' ' ')" = "a1_one.sql b1_two.sql " ]
     [ ! -e pwned ]
     run -0 pg_migrate revision -m two --head a1 --depends-on a1 --rev-id b2
     grep -qx -- "-- migrate:parents a1" migrations/b2_two.sql

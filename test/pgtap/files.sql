@@ -5,7 +5,7 @@
 -- migrate.forget(), migrate.check_files(); and the messages that depend on who
 -- asks.
 \ir setup.psql
-SELECT plan(77);
+SELECT plan(78);
 
 -- The DETAIL, HINT or CONTEXT of the error a statement raises.
 CREATE FUNCTION pg_temp.err(sql text, part text) RETURNS text LANGUAGE plpgsql AS $$
@@ -22,12 +22,12 @@ EXCEPTION WHEN OTHERS THEN
 END $$;
 
 -- One member of a tar archive (ustar), as "tar -cf" writes it.
-CREATE FUNCTION pg_temp.tar_member(name text, body bytea) RETURNS bytea LANGUAGE plpgsql AS $$
+CREATE FUNCTION pg_temp.tar_member(name bytea, body bytea) RETURNS bytea LANGUAGE plpgsql AS $$
 DECLARE
     h bytea;
     sum int := 0;
 BEGIN
-    h := convert_to(rpad(name, 100, chr(1)), 'UTF8');
+    h := name || decode(repeat('01', 100 - length(name)), 'hex');
     h := h || convert_to('0000644' || chr(1) || '0000000' || chr(1) || '0000000' || chr(1)
                          || lpad(pg_temp.to_oct(length(body)), 11, '0') || chr(1)
                          || '00000000000' || chr(1) || '        ' || '0', 'UTF8');
@@ -45,6 +45,9 @@ BEGIN
     h := overlay(h PLACING convert_to(lpad(pg_temp.to_oct(sum), 6, '0'), 'UTF8') || '\x0020'::bytea FROM 149 FOR 8);
     RETURN h || body || decode(repeat('00', (512 - length(body) % 512) % 512), 'hex');
 END $$;
+CREATE FUNCTION pg_temp.tar_member(name text, body bytea) RETURNS bytea LANGUAGE sql AS $$
+    SELECT pg_temp.tar_member(convert_to(name, 'UTF8'), body)
+$$;
 CREATE FUNCTION pg_temp.to_oct(n bigint) RETURNS text LANGUAGE sql AS $$
     WITH RECURSIVE d(v, s) AS (SELECT n, ''::text UNION ALL SELECT v / 8, (v % 8)::text || s FROM d WHERE v > 0)
     SELECT CASE WHEN n = 0 THEN '0' ELSE (SELECT s FROM d WHERE v = 0) END
@@ -91,6 +94,9 @@ SELECT is(pg_temp.err($$SELECT * FROM migrate.files(
 SELECT throws_ok($$SELECT * FROM migrate.files(
         pg_temp.tar_member('m/fb03_x.sql', '\x2d2d206d6967726174653a7265766973696f6e20666230330a2d2d206d6967726174653a757067726164650a53454c45435420ff3b'::bytea))$$,
     '22021', 'revision file "m/fb03_x.sql" is not valid UTF8', 'bytes the encoding cannot hold are refused');
+SELECT throws_ok($$SELECT * FROM migrate.files(
+        pg_temp.tar_member('\x6d2f6662ff345f782e73716c'::bytea, convert_to(E'-- migrate:revision fb04\n-- migrate:upgrade\nSELECT 1;\n', 'UTF8')))$$,
+    '22021', 'revision file name "m/fb\xff4_x.sql" is not valid UTF8', 'a file name the encoding cannot hold is refused, its bytes shown');
 SELECT throws_ok($$SELECT * FROM migrate.files('\x0102'::bytea)$$, '22023',
     'the revision files are not a valid tar archive', 'something that is not an archive');
 
