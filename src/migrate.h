@@ -355,8 +355,12 @@ extern void catalog_statement_done(const char *id, MigrateDirection direction,
 extern void catalog_statements_clear(const char *id, MigrateDirection direction);
 extern int64 catalog_statements_recorded(const char *id);
 
-/* diff.c: migrate.diff() and autogenerate() */
-extern void diff_install_sandbox(void);
+/* sandbox.c: what the desired DDL of migrate.diff() may do */
+extern void sandbox_install(void);
+extern void sandbox_check_statements(List *stmts, const char *desired,
+									 const char *schema);
+extern void sandbox_run(List *stmts);
+extern void sandbox_check_live_untouched(Oid live, const char *schema);
 
 /* author.c: scripts run with the rights of the role that registered them */
 typedef struct AuthorSwitch
