@@ -670,8 +670,9 @@ migrate_diff(PG_FUNCTION_ARGS)
  * migrate.autogenerate(desired text, message text DEFAULT '',
  *						schema text DEFAULT 'public') RETURNS text
  *
- * Registers the diff as a new revision on the current heads, through
- * migrate.revision() and its checks, and returns its id; NULL, registering
+ * Registers the diff as a new revision on the current head, as
+ * migrate.revision(upgrade, downgrade, message) does, with its checks
+ * (revision_register_new()), and returns its id; NULL, registering
  * nothing, when there is no difference.  Warnings are raised as WARNINGs.
  * Refused while registered revisions are not applied.
  */
@@ -679,7 +680,6 @@ PG_FUNCTION_INFO_V1(migrate_autogenerate);
 Datum
 migrate_autogenerate(PG_FUNCTION_ARGS)
 {
-	MemoryContext callercxt = CurrentMemoryContext;
 	const char *desired = arg_text(fcinfo, 0, "desired");
 	const char *message = arg_text(fcinfo, 1, "message");
 	const char *schema = arg_text(fcinfo, 2, "schema");
@@ -687,8 +687,6 @@ migrate_autogenerate(PG_FUNCTION_ARGS)
 	int		   *pending = palloc(sizeof(int) * Max(graph->nrevs, 1));
 	int			npending = 0;
 	SchemaDiff *diff;
-	Oid			argtypes[3] = {TEXTOID, TEXTOID, TEXTOID};
-	Datum		values[3];
 	ListCell   *lc;
 	char	   *id;
 
@@ -710,16 +708,6 @@ migrate_autogenerate(PG_FUNCTION_ARGS)
 	foreach(lc, diff->warnings)
 		ereport(WARNING,
 				errmsg("%s", (char *) lfirst(lc)));
-	values[0] = CStringGetTextDatum(diff->upgrade);
-	values[1] = CStringGetTextDatum(diff->downgrade);
-	values[2] = CStringGetTextDatum(message);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args("SELECT migrate.revision($1, $2, $3)", 3, argtypes,
-							  values, NULL, false, 1) != SPI_OK_SELECT)
-		elog(ERROR, "migrate.revision() failed");
-	id = MemoryContextStrdup(callercxt,
-							 SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
-	SPI_finish();
+	id = revision_register_new(diff->upgrade, diff->downgrade, message);
 	PG_RETURN_TEXT_P(cstring_to_text(id));
 }

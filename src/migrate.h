@@ -269,6 +269,8 @@ typedef struct NewRevision
 } NewRevision;
 
 extern char *revision_register(NewRevision *nr);
+extern char *revision_register_new(const char *upgrade, const char *downgrade,
+								   const char *message);
 extern void revision_forget(const MigrateGraph *graph, int index, bool no_file);
 
 /* revfile.c: the revision-file format, no SPI */
