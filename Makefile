@@ -17,8 +17,11 @@ PG_CONFIG  ?= pg_config
 PGXS       := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-# PGXS does not track header dependencies; every object includes both.
+# PGXS does not track header dependencies; every object includes both,
+# the catalog files catalog.h, and diff.c and diffgen.c diff.h.
 $(OBJS): src/migrate.h src/compat.h
+$(filter src/catalog%,$(OBJS)): src/catalog.h
+src/diff.o src/diffgen.o: src/diff.h
 
 ifeq ($(shell test $(VERSION_NUM) -lt 130000 && echo old),old)
 $(error migrate requires PostgreSQL 13 or later; this is $(VERSION))

@@ -8,18 +8,9 @@
  * The desired DDL runs as the caller, in schema "migrate_desired", inside a
  * subtransaction that is always rolled back: nothing it does outlives the
  * call, whether it succeeds or fails.  It may only define objects of its
- * own; a statement of another kind, a schema-qualified name, or an object
- * that reads or changes the live schema is refused with the statement that
- * did it.
- *
- * The rollback undoes what the DDL writes, not what the expressions that
- * PostgreSQL evaluates while it runs do (partition bounds, the default of
- * ALTER TABLE ... ADD COLUMN, USING of a type change, a CHECK validated over
- * rows): a file written, a backend signalled, an advisory lock taken, a
- * sequence advanced.  So while the desired DDL runs, an object access hook
- * refuses every call of a volatile function (sandbox_object_access()), at
- * any depth, whatever calls it; immutable and stable functions, which may
- * not change anything, run.
+ * own; a statement of another kind, a schema-qualified name, an object
+ * that reads or changes the live schema, or a call of a volatile function
+ * while it runs, is refused with the statement that did it (sandbox.c).
  *
  * Both schemas are read under an empty search_path, so the server's
  * deparsers qualify every name; "migrate_desired." is then replaced by the
@@ -35,23 +26,14 @@
 #include "access/xact.h"
 #include "access/xlog.h"
 #include "catalog/namespace.h"
-#include "catalog/objectaccess.h"
-#include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "funcapi.h"
-#include "mb/pg_wchar.h"
 #include "miscadmin.h"
-#include "nodes/parsenodes.h"
 #include "parser/parse_coerce.h"
-#include "tcop/cmdtag.h"
-#include "tcop/utility.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/fmgroids.h"
 #include "utils/guc.h"
-#include "utils/lsyscache.h"
-#include "utils/regproc.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
 #include "utils/tuplestore.h"
@@ -183,281 +165,6 @@ static const char *const q_views =
 " WHERE c.relnamespace = $1 AND c.relkind = 'v'"
 NOT_EXTENSION_MEMBER("pg_catalog.pg_class", "c.oid")
 " ORDER BY c.oid";
-
-/*
- * What the desired DDL did to the live schema ($1), found by the catalog
- * rows this subtransaction ($2) wrote: objects of its own that depend on
- * objects of the live schema (extensions' objects are shared, and may be
- * used), else objects of the live schema it changed.
- */
-static const char *const q_live_touched =
-"SELECT kind, what FROM ("
-"SELECT 'changes' AS kind, x.what FROM ("
-" SELECT pg_catalog.format('table %I', c.relname) AS what FROM pg_catalog.pg_class c"
-"  WHERE c.relnamespace = $1 AND c.xmin = $2"
-" UNION ALL SELECT pg_catalog.format('column %I.%I', c.relname, a.attname)"
-"  FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid"
-"  WHERE c.relnamespace = $1 AND a.xmin = $2"
-" UNION ALL SELECT pg_catalog.format('type %I', t.typname) FROM pg_catalog.pg_type t"
-"  WHERE t.typnamespace = $1 AND t.xmin = $2"
-" UNION ALL SELECT pg_catalog.format('constraint %I', k.conname) FROM pg_catalog.pg_constraint k"
-"  WHERE k.connamespace = $1 AND k.xmin = $2) x"
-" UNION ALL "
-"SELECT 'uses', pg_catalog.pg_describe_object(d.refclassid, d.refobjid, 0)"
-" FROM pg_catalog.pg_depend d"
-" WHERE d.xmin = $2 AND d.deptype = 'n'"
-" AND ((d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass"
-"       AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r"
-"                   WHERE r.oid = d.refobjid AND r.relnamespace = $1))"
-"   OR (d.refclassid = 'pg_catalog.pg_type'::pg_catalog.regclass"
-"       AND EXISTS (SELECT 1 FROM pg_catalog.pg_type t"
-"                   WHERE t.oid = d.refobjid AND t.typnamespace = $1)))"
-" AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e"
-"                 WHERE e.classid = d.refclassid AND e.objid = d.refobjid"
-"                 AND e.deptype = 'e')"
-") found ORDER BY kind DESC, what LIKE 'index %', what LIMIT 1";
-
-/* ---------------------------------------------------------------------
- * The desired DDL
- * ---------------------------------------------------------------------
- */
-
-/* The schema a statement names explicitly, or NULL. */
-static const char *
-named_schema(Node *node)
-{
-	switch (nodeTag(node))
-	{
-		case T_CreateStmt:
-			return ((CreateStmt *) node)->relation->schemaname;
-		case T_IndexStmt:
-			return ((IndexStmt *) node)->relation->schemaname;
-		case T_AlterTableStmt:
-			return ((AlterTableStmt *) node)->relation->schemaname;
-		case T_CreateSeqStmt:
-			return ((CreateSeqStmt *) node)->sequence->schemaname;
-		case T_AlterSeqStmt:
-			return ((AlterSeqStmt *) node)->sequence->schemaname;
-		case T_ViewStmt:
-			return ((ViewStmt *) node)->view->schemaname;
-		case T_CreateEnumStmt:
-			{
-				List	   *name = ((CreateEnumStmt *) node)->typeName;
-
-				return list_length(name) > 1 ? strVal(linitial(name)) : NULL;
-			}
-		case T_AlterEnumStmt:
-			{
-				List	   *name = ((AlterEnumStmt *) node)->typeName;
-
-				return list_length(name) > 1 ? strVal(linitial(name)) : NULL;
-			}
-		default:
-			return NULL;
-	}
-}
-
-/* Statements that define what diff() compares; everything else is refused. */
-static bool
-defines_schema(Node *node)
-{
-	switch (nodeTag(node))
-	{
-		case T_CreateStmt:
-			return ((CreateStmt *) node)->relation->relpersistence != RELPERSISTENCE_TEMP;
-		case T_IndexStmt:
-			return !((IndexStmt *) node)->concurrent;
-		case T_ViewStmt:
-			return ((ViewStmt *) node)->view->relpersistence != RELPERSISTENCE_TEMP;
-		case T_AlterTableStmt:
-		case T_CreateSeqStmt:
-		case T_AlterSeqStmt:
-		case T_CreateEnumStmt:
-		case T_AlterEnumStmt:
-		case T_CommentStmt:
-			return true;
-		default:
-			return false;
-	}
-}
-
-/* An error cursor at a statement (counted in characters: only on errors). */
-static int
-statement_cursor(const char *desired, const ScriptStatement *stmt)
-{
-	return pg_mbstrlen_with_len(desired, stmt->location) + 1;
-}
-
-static void
-check_desired_statements(List *stmts, const char *desired, const char *schema)
-{
-	ListCell   *lc;
-
-	foreach(lc, stmts)
-	{
-		ScriptStatement *stmt = lfirst(lc);
-		Node	   *node = stmt->raw->stmt;
-		const char *named;
-
-		if (!defines_schema(node))
-			ereport(ERROR,
-					errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					errmsg("%s is not allowed in the desired schema",
-						   GetCommandTagName(CreateCommandTag(node))),
-					errdetail("Statement %d (line %d) of the desired schema is not a definition migrate.diff() compares: it takes CREATE TABLE, CREATE INDEX (without CONCURRENTLY), CREATE SEQUENCE, CREATE TYPE ... AS ENUM, CREATE VIEW, ALTER TABLE, ALTER SEQUENCE, ALTER TYPE and COMMENT ON.",
-							  stmt->number, stmt->line),
-					errhint("Remove it from the desired schema."),
-					internalerrquery(desired),
-					internalerrposition(statement_cursor(desired, stmt)));
-		if ((named = named_schema(node)) != NULL)
-			ereport(ERROR,
-					errcode(ERRCODE_INVALID_SCHEMA_DEFINITION),
-					errmsg("the desired schema names schema \"%s\"", named),
-					errdetail("Statement %d (line %d) of the desired schema qualifies a name with a schema.",
-							  stmt->number, stmt->line),
-					errhint("Write names without a schema: migrate.diff() creates the desired objects in a scratch schema and compares them with schema \"%s\".",
-							schema),
-					internalerrquery(desired),
-					internalerrposition(statement_cursor(desired, stmt)));
-	}
-}
-
-typedef struct DesiredErrorContext
-{
-	const ScriptStatement *stmt;
-} DesiredErrorContext;
-
-static void
-desired_error_callback(void *arg)
-{
-	DesiredErrorContext *ctx = arg;
-
-	if (ctx->stmt != NULL)
-		errcontext("statement %d of the desired schema, line %d",
-				   ctx->stmt->number, ctx->stmt->line);
-}
-
-/* ---------------------------------------------------------------------
- * The sandbox: no volatile call while the desired DDL runs
- * ---------------------------------------------------------------------
- */
-
-static object_access_hook_type next_object_access_hook = NULL;
-static bool desired_running = false;
-
-/*
- * Volatile only because their result changes from call to call: they
- * change nothing, and a default of ALTER TABLE ... ADD COLUMN may use them.
- */
-static bool
-changes_nothing(Oid func)
-{
-	switch (func)
-	{
-		case F_RANDOM:
-		case F_GEN_RANDOM_UUID:
-		case F_CLOCK_TIMESTAMP:
-		case F_TIMEOFDAY:
-			return true;
-		default:
-			return false;
-	}
-}
-
-/*
- * The executor announces every function it is about to call
- * (OAT_FUNCTION_EXECUTE, next to its EXECUTE privilege check), built-in or
- * not, at every depth: the one place that sees all the expressions DDL
- * evaluates.
- */
-static void
-sandbox_object_access(ObjectAccessType access, Oid classId, Oid objectId,
-					  int subId, void *arg)
-{
-	if (next_object_access_hook)
-		next_object_access_hook(access, classId, objectId, subId, arg);
-	if (!desired_running || access != OAT_FUNCTION_EXECUTE ||
-		func_volatile(objectId) != PROVOLATILE_VOLATILE || changes_nothing(objectId))
-		return;
-	ereport(ERROR,
-			errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-			errmsg("the desired schema may not call volatile function %s",
-				   format_procedure(objectId)),
-			errdetail("PostgreSQL evaluates this expression while it runs the desired schema, and what a volatile function does (a file written, a backend signalled, a lock taken, a sequence advanced) outlives the scratch work migrate.diff() rolls back."),
-			errhint("Where DDL evaluates an expression (a partition bound, the default of ALTER TABLE ... ADD COLUMN, USING, a CHECK over rows), use only immutable or stable functions.  A default written in CREATE TABLE is stored, not evaluated."));
-}
-
-/* From _PG_init(). */
-void
-diff_install_sandbox(void)
-{
-	next_object_access_hook = object_access_hook;
-	object_access_hook = sandbox_object_access;
-}
-
-static void
-run_desired(List *stmts)
-{
-	DesiredErrorContext ctx = {NULL};
-	ErrorContextCallback callback;
-	ListCell   *lc;
-
-	callback.callback = desired_error_callback;
-	callback.arg = &ctx;
-	callback.previous = error_context_stack;
-	error_context_stack = &callback;
-	desired_running = true;
-	PG_TRY();
-	{
-		foreach(lc, stmts)
-		{
-			int			rc;
-
-			ctx.stmt = lfirst(lc);
-			rc = SPI_execute(ctx.stmt->text, false, 0);
-			if (rc < 0)
-				elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
-		}
-	}
-	PG_FINALLY();
-	{
-		desired_running = false;
-	}
-	PG_END_TRY();
-	error_context_stack = callback.previous;
-}
-
-/* Refuse desired DDL that changed the live schema or depends on it. */
-static void
-check_live_untouched(Oid live, const char *schema)
-{
-	Oid			argtypes[2] = {OIDOID, XIDOID};
-	Datum		values[2];
-	int			rc;
-
-	values[0] = ObjectIdGetDatum(live);
-	values[1] = TransactionIdGetDatum(GetCurrentTransactionIdIfAny());
-	rc = SPI_execute_with_args(q_live_touched, 2, argtypes, values, NULL, false, 1);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
-	if (SPI_processed == 0)
-		return;
-	if (strcmp(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1), "changes") == 0)
-		ereport(ERROR,
-				errcode(ERRCODE_INVALID_SCHEMA_DEFINITION),
-				errmsg("the desired schema changes %s of schema \"%s\"",
-					   SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2), schema),
-				errdetail("A statement of the desired schema named an object that exists in schema \"%s\" but not in the desired schema.",
-						  schema),
-				errhint("Create every object in the desired schema before a statement alters it or refers to it."));
-	ereport(ERROR,
-			errcode(ERRCODE_INVALID_SCHEMA_DEFINITION),
-			errmsg("the desired schema refers to %s",
-				   SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2)),
-			errdetail("The desired schema is compared with schema \"%s\", so it cannot use that schema's objects: it must define every table, view, sequence and type it uses.",
-					  schema),
-			errhint("Add its definition to the desired schema."));
-}
 
 /* ---------------------------------------------------------------------
  * Reading a model
@@ -851,9 +558,9 @@ read_both(List *stmts, Oid live, const char *schema,
 		scratch = get_namespace_oid(SCRATCH_SCHEMA, false);
 		/* Unqualified names are created in the scratch schema. */
 		set_search_path(psprintf(SCRATCH_SCHEMA "%s%s", *path ? ", " : "", path));
-		run_desired(stmts);
+		sandbox_run(stmts);
 		set_search_path("");
-		check_live_untouched(live, schema);
+		sandbox_check_live_untouched(live, schema);
 		*live_model = read_model(cxt, live, schema, false);
 		*desired_model = read_model(cxt, scratch, schema, true);
 		/* Casts between the types, while the desired types exist. */
@@ -909,7 +616,7 @@ schema_diff(const char *desired, const char *schema)
 				errdetail("It builds the desired schema, then rolls it back."));
 
 	stmts = script_split(desired, "desired schema");
-	check_desired_statements(stmts, desired, schema);
+	sandbox_check_statements(stmts, desired, schema);
 	read_both(stmts, live, schema, CurrentMemoryContext,
 			  &live_model, &desired_model);
 
@@ -963,8 +670,9 @@ migrate_diff(PG_FUNCTION_ARGS)
  * migrate.autogenerate(desired text, message text DEFAULT '',
  *						schema text DEFAULT 'public') RETURNS text
  *
- * Registers the diff as a new revision on the current heads, through
- * migrate.revision() and its checks, and returns its id; NULL, registering
+ * Registers the diff as a new revision on the current head, as
+ * migrate.revision(upgrade, downgrade, message) does, with its checks
+ * (revision_register_new()), and returns its id; NULL, registering
  * nothing, when there is no difference.  Warnings are raised as WARNINGs.
  * Refused while registered revisions are not applied.
  */
@@ -972,7 +680,6 @@ PG_FUNCTION_INFO_V1(migrate_autogenerate);
 Datum
 migrate_autogenerate(PG_FUNCTION_ARGS)
 {
-	MemoryContext callercxt = CurrentMemoryContext;
 	const char *desired = arg_text(fcinfo, 0, "desired");
 	const char *message = arg_text(fcinfo, 1, "message");
 	const char *schema = arg_text(fcinfo, 2, "schema");
@@ -980,8 +687,6 @@ migrate_autogenerate(PG_FUNCTION_ARGS)
 	int		   *pending = palloc(sizeof(int) * Max(graph->nrevs, 1));
 	int			npending = 0;
 	SchemaDiff *diff;
-	Oid			argtypes[3] = {TEXTOID, TEXTOID, TEXTOID};
-	Datum		values[3];
 	ListCell   *lc;
 	char	   *id;
 
@@ -1003,16 +708,6 @@ migrate_autogenerate(PG_FUNCTION_ARGS)
 	foreach(lc, diff->warnings)
 		ereport(WARNING,
 				errmsg("%s", (char *) lfirst(lc)));
-	values[0] = CStringGetTextDatum(diff->upgrade);
-	values[1] = CStringGetTextDatum(diff->downgrade);
-	values[2] = CStringGetTextDatum(message);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args("SELECT migrate.revision($1, $2, $3)", 3, argtypes,
-							  values, NULL, false, 1) != SPI_OK_SELECT)
-		elog(ERROR, "migrate.revision() failed");
-	id = MemoryContextStrdup(callercxt,
-							 SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
-	SPI_finish();
+	id = revision_register_new(diff->upgrade, diff->downgrade, message);
 	PG_RETURN_TEXT_P(cstring_to_text(id));
 }

@@ -4,8 +4,8 @@
  *		The revision graph: building it, and choosing which revisions an
  *		upgrade, downgrade or stamp touches and in which order.
  *
- * The graph comes from migrate.revisions in one query (catalog.c) and lives
- * in the caller's memory context.  Nothing here touches SPI, so the
+ * The graph comes from migrate.revisions in one query (catalog_graph.c) and
+ * lives in the caller's memory context.  Nothing here touches SPI, so the
  * algorithms can be tested on any graph.  Every walk is iterative (a chain
  * of 100,000 revisions must not exhaust the stack) and linear in revisions
  * plus edges, but for the heap that breaks ties, which is only needed when

@@ -117,7 +117,7 @@ _PG_init(void)
 							NULL, NULL, NULL);
 
 	MigrateReserveGUCPrefix("migrate");
-	diff_install_sandbox();
+	sandbox_install();
 }
 
 /*

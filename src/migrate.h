@@ -3,7 +3,7 @@
  * migrate.h
  *		Types and functions shared by the files of the migrate extension.
  *
- * The revision graph (MigrateGraph) is plain palloc'd memory: catalog.c
+ * The revision graph (MigrateGraph) is plain palloc'd memory: catalog_graph.c
  * fills it from migrate.revisions in one query, graph.c and target.c work on
  * it without SPI, apply.c runs the scripts of the steps they choose.
  *
@@ -269,6 +269,8 @@ typedef struct NewRevision
 } NewRevision;
 
 extern char *revision_register(NewRevision *nr);
+extern char *revision_register_new(const char *upgrade, const char *downgrade,
+								   const char *message);
 extern void revision_forget(const MigrateGraph *graph, int index, bool no_file);
 
 /* revfile.c: the revision-file format, no SPI */
@@ -293,37 +295,36 @@ extern void revfile_push_context(const RevisionFile *file,
 extern int	revfile_read_archive(const char *archive, int64 len, char ***names,
 								 const char ***datas, int **lens);
 
-/* catalog.c: every SPI access to the migrate schema */
+/* catalog.c: how the catalog files below run their queries */
+extern bool catalog_writing;
 extern void catalog_connect(void);
 extern void catalog_disconnect(void);
+
+/* catalog_state.c: migrate.state, behind lock.c's lock */
 extern int64 catalog_read_changes(void);
 extern char *catalog_lock_holder(Oid classid, Oid objid, int16 part);
+extern bool catalog_cached_state(List **heads, char **current);
+extern void catalog_save_state(const MigrateGraph *graph);
+extern void catalog_invalidate_state(void);
+
+/* catalog_graph.c: the whole graph, in one scan of each table */
+extern MigrateGraph *catalog_load_graph(int parts);
 /* What catalog_load_graph() reads besides the edges and applied state. */
 #define GRAPH_SCRIPTS	0x01	/* upgrade and downgrade scripts */
 #define GRAPH_CHECKSUMS	0x02	/* registered and applied checksums */
 #define GRAPH_LENIENT	0x04	/* a damaged catalog: see graph_build() */
-extern MigrateGraph *catalog_load_graph(int parts);
-extern bool catalog_cached_state(List **heads, char **current);
-extern void catalog_save_state(const MigrateGraph *graph);
-extern void catalog_invalidate_state(void);
-extern char *catalog_fetch_script(const MigrateRevision *rev,
-								  MigrateDirection direction, char **author);
-extern void catalog_statements_done(const char *id, MigrateDirection direction,
-									int n, bool *done, bool *started,
-									TimestampTz *first);
-extern void catalog_statement_done(const char *id, MigrateDirection direction,
-								   int number, bool started);
-extern void catalog_statements_clear(const char *id, MigrateDirection direction);
-extern char *catalog_checksum(const char *upgrade, const char *downgrade,
-							  int nparents, char **parents,
-							  int ndepends, char **depends,
-							  bool transactional);
+
+/* catalog_revision.c: one revision's row of migrate.revisions */
+extern bool catalog_fetch_revision(const char *id, MigrateRevision *rev);
 extern List *catalog_missing_revisions(int n, char **ids);
 extern char *catalog_label_owner(const char *label, const char *except_id);
 extern char *catalog_id_with_prefix(const char *prefix, const char *except_id);
 extern char *catalog_label_prefix(const char *id, const char *except_id,
 								  char **owner);
-extern bool catalog_fetch_revision(const char *id, MigrateRevision *rev);
+extern char *catalog_checksum(const char *upgrade, const char *downgrade,
+							  int nparents, char **parents,
+							  int ndepends, char **depends,
+							  bool transactional);
 extern void catalog_insert_revision(const MigrateRevision *rev,
 									const char *upgrade,
 									const char *downgrade);
@@ -331,8 +332,16 @@ extern void catalog_update_revision(const MigrateRevision *rev,
 									const char *upgrade,
 									const char *downgrade, bool new_author);
 extern uint64 catalog_reassign(const char *from, const char *to);
+extern void catalog_forget_revision(const char *id);
+extern char *catalog_fetch_script(const MigrateRevision *rev,
+								  MigrateDirection direction, char **author);
+
+/* catalog_applied.c: what ran (migrate.applied, log, statement_progress) */
+extern bool catalog_is_applied(const char *id);
+extern void catalog_applied_changed(void);
 extern void catalog_set_applied(const MigrateRevision *rev, bool applied,
 								double duration_ms);
+extern List *catalog_applied_unregistered(void);
 extern void catalog_log(const char *action, const char *revision,
 						MigrateDirection direction, TimestampTz started,
 						TimestampTz finished);
@@ -340,15 +349,20 @@ extern void catalog_log_failure(const char *action, const char *revision,
 								MigrateDirection direction,
 								TimestampTz started, TimestampTz finished,
 								const ErrorData *edata);
-extern bool catalog_is_applied(const char *id);
-extern void catalog_applied_changed(void);
-extern List *catalog_applied_unregistered(void);
-extern void catalog_forget_revision(const char *id);
+extern void catalog_statements_done(const char *id, MigrateDirection direction,
+									int n, bool *done, bool *started,
+									TimestampTz *first);
+extern void catalog_statement_done(const char *id, MigrateDirection direction,
+								   int number, bool started);
+extern void catalog_statements_clear(const char *id, MigrateDirection direction);
 extern int64 catalog_statements_recorded(const char *id);
-extern bool catalog_writing;
 
-/* diff.c: migrate.diff() and autogenerate() */
-extern void diff_install_sandbox(void);
+/* sandbox.c: what the desired DDL of migrate.diff() may do */
+extern void sandbox_install(void);
+extern void sandbox_check_statements(List *stmts, const char *desired,
+									 const char *schema);
+extern void sandbox_run(List *stmts);
+extern void sandbox_check_live_untouched(Oid live, const char *schema);
 
 /* author.c: scripts run with the rights of the role that registered them */
 typedef struct AuthorSwitch

@@ -304,6 +304,49 @@ revision_register(NewRevision *nr)
 }
 
 /*
+ * What migrate.revision() does once its arguments are read: take the lock
+ * and register.  Returns the id, in the caller's memory context.
+ */
+static char *
+register_with_lock(NewRevision *nr)
+{
+	MemoryContext callercxt = CurrentMemoryContext;
+	char	   *id;
+
+	catalog_connect();
+	lock_state_change("revision");
+	id = revision_register(nr);
+	id = MemoryContextStrdup(callercxt, id);
+	catalog_disconnect();
+	return id;
+}
+
+/*
+ * migrate.revision(upgrade, downgrade, message), its other arguments left
+ * to their defaults: a made-up id, the single head as its parent, no
+ * dependency or branch label, transactional.  The same checks, lint and
+ * NOTICEs; returns the id, in the caller's memory context.  For
+ * migrate.autogenerate(), which registers its diff so.
+ */
+char *
+revision_register_new(const char *upgrade, const char *downgrade,
+					  const char *message)
+{
+	NewRevision nr;
+
+	memset(&nr, 0, sizeof(nr));
+	nr.upgrade = upgrade;
+	nr.downgrade = downgrade;
+	nr.message = message;
+	nr.id_given = false;
+	nr.id = random_id();
+	validate_id(nr.id, "revision id");
+	nr.parents_given = false;
+	nr.transactional = true;
+	return register_with_lock(&nr);
+}
+
+/*
  * migrate.revision(upgrade text, downgrade text, message text, id text,
  *					parents text[], depends_on text[], branch_labels text[])
  *	RETURNS text
@@ -314,7 +357,6 @@ PG_FUNCTION_INFO_V1(migrate_revision);
 Datum
 migrate_revision(PG_FUNCTION_ARGS)
 {
-	MemoryContext callercxt = CurrentMemoryContext;
 	NewRevision nr;
 	char	   *id;
 
@@ -335,11 +377,7 @@ migrate_revision(PG_FUNCTION_ARGS)
 							 &nr.nlabels);
 	nr.transactional = arg_bool(fcinfo, 7, "transactional");
 
-	catalog_connect();
-	lock_state_change("revision");
-	id = revision_register(&nr);
-	id = MemoryContextStrdup(callercxt, id);
-	catalog_disconnect();
+	id = register_with_lock(&nr);
 
 	PG_RETURN_TEXT_P(cstring_to_text(id));
 }
