@@ -420,3 +420,21 @@ SQL
     [ "$(q "SELECT migrate.current()")" = a3 ]
     [ "$(q "SELECT indisvalid FROM pg_catalog.pg_index WHERE indexrelid OPERATOR(pg_catalog.=) 'public.items_name'::pg_catalog.regclass")" = t ]
 }
+
+@test "values that are not text, glob characters in merge, a NUL in a schema file: refused, naming them" {
+    init
+    rev r1 "" "one" "CREATE TABLE t1 (a int);" "DROP TABLE t1;"
+    rev b1 "" "two" "CREATE TABLE t2 (a int);" "DROP TABLE t2;"
+    run -2 --separate-stderr pg_migrate upgrade $'r\xff'
+    [[ "$stderr" == *'"r?" is not valid UTF-8'* ]]
+    run -2 --separate-stderr pg_migrate revision -m $'bad \xff' --head b1
+    [[ "$stderr" == *'"bad ?" is not valid UTF-8'* ]]
+    touch b1x
+    run -1 --separate-stderr pg_migrate merge -m m 'b?' r1
+    [[ "$stderr" == *'invalid revision "b?"'* ]]
+    printf 'CREATE TABLE t1 (a int); -- \000 x\nCREATE TABLE t2 (a int);\n' >schema.sql
+    run -1 --separate-stderr pg_migrate check --schema-file schema.sql
+    [[ "$stderr" == *"schema file schema.sql contains a NUL byte, on line 1"* ]]
+    [ "$(ls migrations | tr '\n' ' ')" = "b1_two.sql r1_one.sql " ]
+    [ "$(q "SELECT count(*) FROM migrate.revisions")" = 0 ]
+}
