@@ -387,6 +387,19 @@ migrate_nontransactional_progress(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
+/* A statement whose index another backend is still building cannot begin. */
+static void
+refuse_building(const char *id, const ScriptStatement *stmt, const Resume *resume)
+{
+	ereport(ERROR,
+			errcode(ERRCODE_OBJECT_IN_USE),
+			errmsg("index %s of statement %d of revision %s is still being built by process %d",
+				   resume->index, stmt->number, id, resume->pid),
+			errdetail("An earlier run of the revision started that build and was interrupted."),
+			errhint("Wait for it to end (CALL migrate.nontransactional_wait('%s') waits up to migrate.lock_wait, now %d ms; pg_stat_progress_create_index shows how far it is), or stop it with SELECT pg_cancel_backend(%d); then run again.",
+					id, migrate_lock_wait, resume->pid));
+}
+
 /*
  * migrate.nontransactional_begin(revision text, statement int,
  *								  downgrade boolean) RETURNS void
@@ -432,11 +445,7 @@ migrate_nontransactional_begin(PG_FUNCTION_ARGS)
 					errhidecontext(true));
 			break;
 		case RESUME_BUILDING:
-			ereport(ERROR,
-					errcode(ERRCODE_OBJECT_IN_USE),
-					errmsg("index %s of statement %d of revision %s is still being built by process %d",
-						   resume.index, stmt->number, id, resume.pid),
-					errhint("CALL migrate.nontransactional_wait('%s') waits for it.", id));
+			refuse_building(id, stmt, &resume);
 			break;
 		case RESUME_REBUILD:
 			ereport(NOTICE,
@@ -497,13 +506,7 @@ migrate_nontransactional_wait(PG_FUNCTION_ARGS)
 			break;
 		if (migrate_lock_wait >= 0 &&
 			TimestampDifferenceExceeds(start, GetCurrentTimestamp(), migrate_lock_wait))
-			ereport(ERROR,
-					errcode(ERRCODE_OBJECT_IN_USE),
-					errmsg("index %s of statement %d of revision %s is still being built by process %d",
-						   resume.index, stmt->number, id, resume.pid),
-					errdetail("An earlier run of the revision started that build and was interrupted."),
-					errhint("Wait for it to end (pg_stat_progress_create_index shows how far it is) or stop it with SELECT pg_cancel_backend(%d), then run again; SET migrate.lock_wait (now %d ms) waits longer.",
-							resume.pid, migrate_lock_wait));
+			refuse_building(id, stmt, &resume);
 		if (!told)
 			ereport(NOTICE,
 					errmsg("waiting for process %d, which is still building index %s for statement %d of revision %s",
