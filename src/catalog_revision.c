@@ -214,18 +214,24 @@ catalog_missing_revisions(int n, char **ids)
 	return missing;
 }
 
+/* The first column of the first row a query of two text parameters finds. */
+static char *
+first_text(CatalogQuery *query, const char *a, const char *b)
+{
+	Datum		values[2] = {CStringGetTextDatum(a), CStringGetTextDatum(b)};
+	char	   *found = NULL;
+
+	if (run_query(query, values, NULL, false, 1) > 0)
+		found = text_column(0, 1, NULL);
+	SPI_freetuptable(SPI_tuptable);
+	return found;
+}
+
 /* The revision, other than except_id, that carries this branch label. */
 char *
 catalog_label_owner(const char *label, const char *except_id)
 {
-	Datum		values[2] = {CStringGetTextDatum(label),
-	CStringGetTextDatum(except_id)};
-	char	   *owner = NULL;
-
-	if (run_query(&q_label_owner, values, NULL, false, 1) > 0)
-		owner = text_column(0, 1, NULL);
-	SPI_freetuptable(SPI_tuptable);
-	return owner;
+	return first_text(&q_label_owner, label, except_id);
 }
 
 /*
@@ -236,14 +242,7 @@ catalog_label_owner(const char *label, const char *except_id)
 char *
 catalog_id_with_prefix(const char *prefix, const char *except_id)
 {
-	Datum		values[2] = {CStringGetTextDatum(prefix),
-	CStringGetTextDatum(except_id)};
-	char	   *id = NULL;
-
-	if (run_query(&q_id_with_prefix, values, NULL, false, 1) > 0)
-		id = text_column(0, 1, NULL);
-	SPI_freetuptable(SPI_tuptable);
-	return id;
+	return first_text(&q_id_with_prefix, prefix, except_id);
 }
 
 /*
