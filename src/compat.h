@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * compat.h
- *		The differences between PostgreSQL 13 and 17 that migrate meets.
+ *		The differences between PostgreSQL 13 and 18 that migrate meets.
  *
  * Every PG_VERSION_NUM test of the extension lives here, so that the other
  * files read the same on every supported version.
@@ -51,6 +51,27 @@
 #define MigrateLocalXid() (MyProc->vxid.lxid)
 #else
 #define MigrateLocalXid() (MyProc->lxid)
+#endif
+
+/*
+ * PostgreSQL 18 removed pg_attribute_noreturn(), which follows a
+ * declaration, for pg_noreturn, which precedes it; GCC and Clang take the
+ * attribute after it too.
+ */
+#if PG_VERSION_NUM >= 180000 && !defined(pg_attribute_noreturn)
+#if defined(__GNUC__)
+#define pg_attribute_noreturn() __attribute__((noreturn))
+#else
+#define pg_attribute_noreturn()
+#endif
+#endif
+
+/*
+ * PostgreSQL 17 added random(min, max): the OID macro of random() is
+ * F_RANDOM_ from then on.  The old name keeps one spelling in sandbox.c.
+ */
+#if PG_VERSION_NUM >= 170000 && !defined(F_RANDOM)
+#define F_RANDOM F_RANDOM_
 #endif
 
 #endif							/* MIGRATE_COMPAT_H */

@@ -136,7 +136,7 @@ find_by_name(const void *array, int n, size_t size, const char *name)
 {
 	if (array == NULL || n == 0)
 		return NULL;
-	return bsearch(name, array, n, size, compare_name);
+	return (void *) bsearch(name, array, n, size, compare_name);
 }
 
 DiffTable *
