@@ -35,6 +35,8 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
+#include "common/cryptohash.h"
+#include "common/sha2.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/array.h"
@@ -188,7 +190,10 @@ run_query(CatalogQuery *query, Datum *values, const char *nulls,
 	return SPI_processed;
 }
 
-/* A write to migrate.applied that must not invalidate migrate.state. */
+/*
+ * A write that must not invalidate migrate.state: to migrate.applied by
+ * the calls that save the state themselves, or of metadata.
+ */
 uint64
 run_quiet_write(CatalogQuery *query, Datum *values, const char *nulls)
 {
@@ -325,4 +330,24 @@ catalog_disconnect(void)
 
 	if (rc != SPI_OK_FINISH)
 		elog(ERROR, "SPI_finish failed: %s", SPI_result_code_string(rc));
+}
+
+/* The SHA-256 of the bytes, in hex. */
+char *
+sha256_hex(const char *data, size_t len)
+{
+	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
+	uint8		digest[PG_SHA256_DIGEST_LENGTH];
+	char	   *result;
+
+	if (ctx == NULL || pg_cryptohash_init(ctx) < 0 ||
+		pg_cryptohash_update(ctx, (const uint8 *) data, len) < 0 ||
+		pg_cryptohash_final(ctx, digest, sizeof(digest)) < 0)
+		elog(ERROR, "could not compute a SHA-256 digest: %s",
+			 pg_cryptohash_error(ctx));
+	pg_cryptohash_free(ctx);
+	result = palloc(2 * sizeof(digest) + 1);
+	for (int i = 0; i < (int) sizeof(digest); i++)
+		snprintf(result + 2 * i, 3, "%02x", digest[i]);
+	return result;
 }

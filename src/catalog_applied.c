@@ -244,6 +244,7 @@ catalog_set_applied(const MigrateRevision *rev, bool applied,
 		Datum		values[1] = {CStringGetTextDatum(rev->id)};
 
 		run_quiet_write(&q_mark_unapplied, values, NULL);
+		catalog_unsynced();
 	}
 	catalog_applied_changed();
 }

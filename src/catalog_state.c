@@ -51,9 +51,17 @@ static CatalogQuery q_save_state = {
  */
 static CatalogQuery q_invalidate_state = {
 	"UPDATE migrate.state SET changes = changes OPERATOR(pg_catalog.+) 1,"
-	" cache_valid = false, heads = NULL, current = NULL"
-	" WHERE cache_valid"
+	" cache_valid = false, heads = NULL, current = NULL, synced = NULL"
+	" WHERE cache_valid OR synced IS NOT NULL"
 	" OR xmin OPERATOR(pg_catalog.<>) pg_catalog.pg_current_xact_id()::pg_catalog.xid",
+	0, {0}
+};
+static CatalogQuery q_set_synced = {
+	"UPDATE migrate.state SET synced = $1",
+	1, {TEXTOID}
+};
+static CatalogQuery q_unsynced = {
+	"UPDATE migrate.state SET synced = NULL WHERE synced IS NOT NULL",
 	0, {0}
 };
 static CatalogQuery q_lock_holder = {
@@ -226,6 +234,54 @@ void
 catalog_invalidate_state(void)
 {
 	run_query(&q_invalidate_state, NULL, NULL, false, 0);
+}
+
+/*
+ * Whether the last migrate.sync() read files of this fingerprint (its
+ * digest is kept: a fingerprint can have a line per file), and
+ * nothing changed the revisions or unapplied one since (each such change
+ * clears it: catalog_invalidate_state(), catalog_unsynced()).  A sync of
+ * the same files would then change nothing.
+ */
+bool
+catalog_synced(const char *fingerprint)
+{
+	char	   *digest = sha256_hex(fingerprint, strlen(fingerprint));
+	Relation	rel = table_open(catalog_relid("state"), AccessShareLock);
+	TableScanDesc scan = table_beginscan(rel, read_snapshot(), 0, NULL);
+	HeapTuple	tuple = heap_getnext(scan, ForwardScanDirection);
+	bool		isnull = true;
+	Datum		synced = (Datum) 0;
+	bool		same;
+
+	/* Read directly, as catalog_cached_state() does: a no-op run's call. */
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "migrate.state must have exactly one row");
+	synced = heap_getattr(tuple, 6, RelationGetDescr(rel), &isnull);
+	same = !isnull && strcmp(TextDatumGetCString(synced), digest) == 0;
+	table_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return same;
+}
+
+/* At the end of a sync: the files of this fingerprint (or NULL) are in. */
+void
+catalog_set_synced(const char *fingerprint)
+{
+	Datum		value = fingerprint
+		? CStringGetTextDatum(sha256_hex(fingerprint, strlen(fingerprint))) : (Datum) 0;
+
+	run_query(&q_set_synced, &value, fingerprint ? " " : "n", false, 0);
+}
+
+/*
+ * A revision became unapplied: the next sync must look again, since files
+ * are the truth for what is not applied.
+ */
+void
+catalog_unsynced(void)
+{
+	run_query(&q_unsynced, NULL, NULL, false, 0);
 }
 
 /*

@@ -196,8 +196,8 @@ put_action(Tuplestorestate *store, TupleDesc tupdesc, const char *id,
 }
 
 /*
- * migrate.sync(archive bytea)
- * migrate.sync(names text[], contents text[])
+ * migrate.sync(archive bytea, fingerprint text DEFAULT NULL)
+ * migrate.sync(names text[], contents text[], fingerprint text DEFAULT NULL)
  *	RETURNS TABLE(revision text, file text, action text)
  *
  * Registers every file's revision, parents first, and forgets every
@@ -206,7 +206,9 @@ put_action(Tuplestorestate *store, TupleDesc tupdesc, const char *id,
  * revision is applied with other content stops everything, as
  * migrate.revision() does.  Unchanged files are compared in memory,
  * against one read of the catalog: a sync of a project with nothing new
- * costs a checksum per file.
+ * costs a checksum per file.  Each revision remembers its file (for
+ * "Path:" in history), and the state the fingerprint, which
+ * migrate.synced() then recognises.
  */
 PG_FUNCTION_INFO_V1(migrate_sync);
 Datum
@@ -216,10 +218,14 @@ migrate_sync(PG_FUNCTION_ARGS)
 	Tuplestorestate *store = srf_begin(fcinfo, &tupdesc);
 	int			n;
 	RevisionFile **files = files_arg(fcinfo, &n);
+	int			fp_arg = get_fn_expr_argtype(fcinfo->flinfo, 0) == BYTEAOID ? 1 : 2;
+	char	   *fingerprint = PG_ARGISNULL(fp_arg) ? NULL : arg_text(fcinfo, fp_arg, "fingerprint");
 	MigrateGraph *graph;
 	bool	   *has_file;
 	bool	   *orphan;
 	int			norphans = 0;
+	char	  **ids = palloc(sizeof(char *) * Max(n, 1));
+	char	  **names = palloc(sizeof(char *) * Max(n, 1));
 
 	catalog_connect();
 	lock_state_change("sync");
@@ -231,6 +237,9 @@ migrate_sync(PG_FUNCTION_ARGS)
 		NewRevision *nr = &files[i]->rev;
 		int			known = graph_find(graph, nr->id);
 		ErrorContextCallback callback;
+
+		ids[i] = nr->id;
+		names[i] = files[i]->name;
 
 		if (known >= 0)
 		{
@@ -278,9 +287,28 @@ migrate_sync(PG_FUNCTION_ARGS)
 			now = catalog_load_graph(0);
 		}
 	}
+	catalog_set_files(n, ids, names);
+	catalog_set_synced(fingerprint);
 
 	catalog_disconnect();
 	return (Datum) 0;
+}
+
+/*
+ * migrate.synced(fingerprint text) RETURNS boolean
+ *
+ * Whether the last sync was given this fingerprint (pg_migrate's: the
+ * names, sizes and change times of its files) and nothing changed the
+ * revisions or unapplied one since, so that a client can skip sending
+ * files that a sync would find unchanged.
+ */
+PG_FUNCTION_INFO_V1(migrate_synced);
+Datum
+migrate_synced(PG_FUNCTION_ARGS)
+{
+	char	   *fingerprint = arg_text(fcinfo, 0, "fingerprint");
+
+	PG_RETURN_BOOL(catalog_synced(fingerprint));
 }
 
 /*
