@@ -35,8 +35,14 @@ static CatalogQuery q_mark_applied = {
 	" WHERE r.id OPERATOR(pg_catalog.=) $1",
 	3, {TEXTOID, INTERVALOID, NAMEOID}, true
 };
+/*
+ * Unapplied, a revision may have no file: the next sync must look again
+ * (migrate.synced()), since files are the truth for what is not applied.
+ */
 static CatalogQuery q_mark_unapplied = {
-	"DELETE FROM migrate.applied WHERE revision OPERATOR(pg_catalog.=) $1",
+	"WITH gone AS (DELETE FROM migrate.applied WHERE revision OPERATOR(pg_catalog.=) $1"
+	" RETURNING 1)"
+	" UPDATE migrate.state SET synced = NULL WHERE synced IS NOT NULL AND EXISTS (SELECT FROM gone)",
 	1, {TEXTOID}, true
 };
 static CatalogQuery q_log = {
@@ -244,7 +250,6 @@ catalog_set_applied(const MigrateRevision *rev, bool applied,
 		Datum		values[1] = {CStringGetTextDatum(rev->id)};
 
 		run_quiet_write(&q_mark_unapplied, values, NULL);
-		catalog_unsynced();
 	}
 	catalog_applied_changed();
 }

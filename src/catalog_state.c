@@ -60,10 +60,6 @@ static CatalogQuery q_set_synced = {
 	"UPDATE migrate.state SET synced = $1",
 	1, {TEXTOID}
 };
-static CatalogQuery q_unsynced = {
-	"UPDATE migrate.state SET synced = NULL WHERE synced IS NOT NULL",
-	0, {0}
-};
 static CatalogQuery q_lock_holder = {
 	"SELECT l.pid, a.usename::pg_catalog.text, a.application_name,"
 	" a.xact_start::pg_catalog.text"
@@ -240,8 +236,8 @@ catalog_invalidate_state(void)
  * Whether the last migrate.sync() read files of this fingerprint (its
  * digest is kept: a fingerprint can have a line per file), and
  * nothing changed the revisions or unapplied one since (each such change
- * clears it: catalog_invalidate_state(), catalog_unsynced()).  A sync of
- * the same files would then change nothing.
+ * clears it: catalog_invalidate_state(), and an unapply in
+ * catalog_applied.c).  A sync of the same files would then change nothing.
  */
 bool
 catalog_synced(const char *fingerprint)
@@ -272,16 +268,6 @@ catalog_set_synced(const char *fingerprint)
 		? CStringGetTextDatum(sha256_hex(fingerprint, strlen(fingerprint))) : (Datum) 0;
 
 	run_query(&q_set_synced, &value, fingerprint ? " " : "n", false, 0);
-}
-
-/*
- * A revision became unapplied: the next sync must look again, since files
- * are the truth for what is not applied.
- */
-void
-catalog_unsynced(void)
-{
-	run_query(&q_unsynced, NULL, NULL, false, 0);
 }
 
 /*

@@ -39,7 +39,7 @@
 #include "utils/tuplestore.h"
 
 #include "migrate.h"
-#include "diff.h"
+#include "schemamodel.h"
 
 /* Where the desired DDL runs; its name is replaced in every definition. */
 #define SCRATCH_SCHEMA	"migrate_desired"

@@ -312,7 +312,6 @@ extern void catalog_save_state(const MigrateGraph *graph);
 extern void catalog_invalidate_state(void);
 extern bool catalog_synced(const char *fingerprint);
 extern void catalog_set_synced(const char *fingerprint);
-extern void catalog_unsynced(void);
 
 /* catalog_graph.c: the whole graph, in one scan of each table */
 extern MigrateGraph *catalog_load_graph(int parts);
