@@ -91,7 +91,7 @@ COMMENT ON COLUMN migrate.log.direction IS 'up when the revision became applied,
  * that the common calls need not read the graph.  Triggers on the catalog
  * invalidate the cache when anyone else edits it.  "synced" is the
  * fingerprint of the files the last migrate.sync() read, while nothing has
- * changed the revisions or unapplied one since: a sync of the same files
+ * changed the revisions or the applied state since: a sync of the same files
  * would change nothing.
  */
 CREATE TABLE migrate.state (

@@ -35,14 +35,8 @@ static CatalogQuery q_mark_applied = {
 	" WHERE r.id OPERATOR(pg_catalog.=) $1",
 	3, {TEXTOID, INTERVALOID, NAMEOID}, true
 };
-/*
- * Unapplied, a revision may have no file: the next sync must look again
- * (migrate.synced()), since files are the truth for what is not applied.
- */
 static CatalogQuery q_mark_unapplied = {
-	"WITH gone AS (DELETE FROM migrate.applied WHERE revision OPERATOR(pg_catalog.=) $1"
-	" RETURNING 1)"
-	" UPDATE migrate.state SET synced = NULL WHERE synced IS NOT NULL AND EXISTS (SELECT FROM gone)",
+	"DELETE FROM migrate.applied WHERE revision OPERATOR(pg_catalog.=) $1",
 	1, {TEXTOID}, true
 };
 static CatalogQuery q_log = {

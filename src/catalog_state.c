@@ -41,7 +41,8 @@ static CatalogQuery q_read_state = {
 };
 static CatalogQuery q_save_state = {
 	"UPDATE migrate.state SET changes = changes OPERATOR(pg_catalog.+) 1,"
-	" cache_valid = (changes OPERATOR(pg_catalog.=) $1), heads = $2, current = $3",
+	" cache_valid = (changes OPERATOR(pg_catalog.=) $1), heads = $2, current = $3,"
+	" synced = NULL",
 	3, {INT8OID, TEXTARRAYOID, TEXTOID}
 };
 /*
@@ -235,9 +236,10 @@ catalog_invalidate_state(void)
 /*
  * Whether the last migrate.sync() read files of this fingerprint (its
  * digest is kept: a fingerprint can have a line per file), and
- * nothing changed the revisions or unapplied one since (each such change
- * clears it: catalog_invalidate_state(), and an unapply in
- * catalog_applied.c).  A sync of the same files would then change nothing.
+ * nothing changed the revisions or the applied state since (each change
+ * clears it: catalog_invalidate_state(), catalog_save_state(); an
+ * unapplied revision may have no file, and files are the truth for what is
+ * not applied).  A sync of the same files would then change nothing.
  */
 bool
 catalog_synced(const char *fingerprint)

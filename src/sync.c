@@ -299,7 +299,7 @@ migrate_sync(PG_FUNCTION_ARGS)
  *
  * Whether the last sync was given this fingerprint (pg_migrate's: the
  * names, sizes and change times of its files) and nothing changed the
- * revisions or unapplied one since, so that a client can skip sending
+ * revisions or the applied state since, so that a client can skip sending
  * files that a sync would find unchanged.
  */
 PG_FUNCTION_INFO_V1(migrate_synced);

@@ -159,7 +159,7 @@ SELECT count(*) FROM migrate.sync(ARRAY(SELECT name FROM files ORDER BY name),
 SELECT ok(migrate.synced('fp-2'), 'synced: true for the fingerprint of the last sync');
 SELECT ok(NOT migrate.synced('fp-3'), 'synced: false for another fingerprint');
 SELECT migrate.upgrade('heads');
-SELECT ok(migrate.synced('fp-2'), 'synced: an upgrade leaves it');
+SELECT ok(migrate.synced('fp-2'), 'synced: a no-op upgrade leaves it');
 SELECT migrate.downgrade('n1');
 SELECT ok(NOT migrate.synced('fp-2'),
     'synced: a downgrade clears it (an unapplied revision without a file must be forgotten)');
