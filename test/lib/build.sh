@@ -8,13 +8,14 @@
 #         Checks what the named needs require; as root, installs the missing
 #         Debian packages (one apt-get update, then apt-get install); not as
 #         root, prints the apt-get install line to run and returns 1.
-#           - build:      make, gcc, pg_config and server headers of PG 15
-#           - server:     the PG 15 server binaries and psql
+#           - build:      make, gcc, pg_config and server headers of PG N
+#           - server:     the PG N server binaries and psql
 #           - pgtap:      the pgTAP extension and pg_prove
 #           - cron:       the pg_cron extension
-#           - python:     Debian's python3 with pytest, FastAPI, SQLAlchemy,
-#                         psycopg2, httpx and Alembic (the example
-#                         application's tests and the Alembic comparison)
+#           - python:     Debian's python3 with pytest, pytest-asyncio,
+#                         FastAPI, SQLAlchemy, psycopg2, psycopg 3, asyncpg,
+#                         httpx and Alembic (the example applications' tests,
+#                         sync and async, and the Alembic comparison)
 #           - bats:       the bats command
 #           - shellcheck: the shellcheck command
 #           - valgrind:   the valgrind command
@@ -23,15 +24,18 @@
 #         make clean; make (warnings are errors); make install (as root, or
 #         with sudo -n; otherwise says what to run and returns 1).
 #
-# PG_CONFIG defaults to /usr/lib/postgresql/15/bin/pg_config and is exported.
+# PG_MAJOR (default 15, Debian 12's) is the PostgreSQL major version: the
+# Debian packages are postgresql-$PG_MAJOR and its kin.  PG_CONFIG defaults
+# to /usr/lib/postgresql/$PG_MAJOR/bin/pg_config; both are exported.
 
 if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
     echo "build.sh: this is a library: source it, do not run it" >&2
     exit 2
 fi
 
-PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
-export PG_CONFIG
+PG_MAJOR=${PG_MAJOR:-15}
+PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/$PG_MAJOR/bin/pg_config}
+export PG_MAJOR PG_CONFIG
 
 # Debian's interpreter, whatever python3 comes first on PATH: the Python
 # dependencies are Debian packages.
@@ -47,7 +51,7 @@ _build_err() {
 }
 
 # _build_pg_path KIND: a path of the PostgreSQL installation, from PG_CONFIG
-# when it works, else Debian's layout for PostgreSQL 15.
+# when it works, else Debian's layout for PostgreSQL $PG_MAJOR.
 _build_pg_path() {
     local out=""
     case "$1" in
@@ -57,9 +61,9 @@ _build_pg_path() {
     esac
     if [[ -z "$out" ]]; then
         case "$1" in
-            bindir)    out=/usr/lib/postgresql/15/bin ;;
-            includedir-server) out=/usr/include/postgresql/15/server ;;
-            sharedir)  out=/usr/share/postgresql/15 ;;
+            bindir)    out=/usr/lib/postgresql/$PG_MAJOR/bin ;;
+            includedir-server) out=/usr/include/postgresql/$PG_MAJOR/server ;;
+            sharedir)  out=/usr/share/postgresql/$PG_MAJOR ;;
         esac
     fi
     printf '%s\n' "$out"
@@ -75,30 +79,32 @@ _build_missing() {
                 command -v make >/dev/null 2>&1 || printf 'make\tmake\n'
                 command -v gcc >/dev/null 2>&1 || printf 'gcc\tgcc\n'
                 if [[ ! -x "$PG_CONFIG" ]]; then
-                    printf 'postgresql-server-dev-15\t%s\n' "$PG_CONFIG"
+                    printf 'postgresql-server-dev-%s\t%s\n' "$PG_MAJOR" "$PG_CONFIG"
                 elif [[ ! -f "$(_build_pg_path includedir-server)/postgres.h" ]]; then
-                    printf 'postgresql-server-dev-15\t%s\n' "$(_build_pg_path includedir-server)/postgres.h"
+                    printf 'postgresql-server-dev-%s\t%s\n' "$PG_MAJOR" "$(_build_pg_path includedir-server)/postgres.h"
                 fi
                 ;;
             server)
-                [[ -x "$bindir/postgres" ]] || printf 'postgresql-15\t%s\n' "$bindir/postgres"
-                [[ -x "$bindir/psql" ]] || printf 'postgresql-15\t%s\n' "$bindir/psql"
+                [[ -x "$bindir/postgres" ]] || printf 'postgresql-%s\t%s\n' "$PG_MAJOR" "$bindir/postgres"
+                [[ -x "$bindir/psql" ]] || printf 'postgresql-%s\t%s\n' "$PG_MAJOR" "$bindir/psql"
                 ;;
             pgtap)
                 [[ -f "$(_build_pg_path sharedir)/extension/pgtap.control" ]] ||
-                    printf 'postgresql-15-pgtap\t%s\n' "$(_build_pg_path sharedir)/extension/pgtap.control"
+                    printf 'postgresql-%s-pgtap\t%s\n' "$PG_MAJOR" "$(_build_pg_path sharedir)/extension/pgtap.control"
                 command -v pg_prove >/dev/null 2>&1 ||
                     printf 'libtap-parser-sourcehandler-pgtap-perl\tpg_prove\n'
                 ;;
             cron)
                 [[ -f "$(_build_pg_path sharedir)/extension/pg_cron.control" ]] ||
-                    printf 'postgresql-15-cron\t%s\n' "$(_build_pg_path sharedir)/extension/pg_cron.control"
+                    printf 'postgresql-%s-cron\t%s\n' "$PG_MAJOR" "$(_build_pg_path sharedir)/extension/pg_cron.control"
                 ;;
             python)
                 local module package
                 for module in pytest:python3-pytest fastapi:python3-fastapi \
                         sqlalchemy:python3-sqlalchemy psycopg2:python3-psycopg2 \
-                        httpx:python3-httpx alembic:python3-alembic; do
+                        httpx:python3-httpx alembic:python3-alembic \
+                        asyncpg:python3-asyncpg psycopg:python3-psycopg \
+                        pytest_asyncio:python3-pytest-asyncio; do
                     package=${module#*:}
                     module=${module%%:*}
                     "$BUILD_PYTHON" -c "import $module" >/dev/null 2>&1 ||
@@ -160,8 +166,8 @@ build_require() {
     if [[ -n "$missing" ]]; then
         _build_err "still missing after apt-get install:"
         awk -F'\t' '{printf "    %s\n", $2}' <<<"$missing" >&2
-        [[ "$PG_CONFIG" == /usr/lib/postgresql/15/bin/pg_config ]] ||
-            _build_err "(PG_CONFIG=$PG_CONFIG: Debian's packages only provide /usr/lib/postgresql/15/bin/pg_config)"
+        [[ "$PG_CONFIG" == "/usr/lib/postgresql/$PG_MAJOR/bin/pg_config" ]] ||
+            _build_err "(PG_CONFIG=$PG_CONFIG: Debian's packages provide /usr/lib/postgresql/$PG_MAJOR/bin/pg_config)"
         return 1
     fi
     return 0

@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 #
-# test/lib/cluster.sh: a throwaway PostgreSQL 15 cluster for tests.
+# test/lib/cluster.sh: a throwaway PostgreSQL cluster for tests.
 #
 # Source this file (do not execute it), then:
 #
@@ -39,8 +39,8 @@
 # valgrind, for example.  It must be executable by the cluster's OS user.
 #
 # PG_CONFIG selects the PostgreSQL installation; if it is unset,
-# /usr/lib/postgresql/15/bin/pg_config is used when it exists, else the
-# pg_config on PATH.
+# /usr/lib/postgresql/$PG_MAJOR/bin/pg_config (PG_MAJOR default 15) is used
+# when it exists, else the pg_config on PATH.
 
 if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
     echo "cluster.sh: this is a library: source it, do not run it" >&2
@@ -67,15 +67,16 @@ _cluster_pg_config() {
         _cluster_err "PG_CONFIG=$PG_CONFIG is not executable"
         return 1
     fi
-    if [[ -x /usr/lib/postgresql/15/bin/pg_config ]]; then
-        printf '%s\n' /usr/lib/postgresql/15/bin/pg_config
+    local debian="/usr/lib/postgresql/${PG_MAJOR:-15}/bin/pg_config"
+    if [[ -x "$debian" ]]; then
+        printf '%s\n' "$debian"
         return 0
     fi
     if command -v pg_config >/dev/null 2>&1; then
         command -v pg_config
         return 0
     fi
-    _cluster_err "no pg_config found (install postgresql-15 and postgresql-server-dev-15, or set PG_CONFIG)"
+    _cluster_err "no pg_config found (install postgresql-${PG_MAJOR:-15} and postgresql-server-dev-${PG_MAJOR:-15}, or set PG_CONFIG)"
     return 1
 }
 
@@ -168,7 +169,7 @@ cluster_start() {
     }
     for bin in initdb pg_ctl postgres psql; do
         if [[ ! -x "$bindir/$bin" ]]; then
-            _cluster_err "$bindir/$bin not found (Debian: apt-get install postgresql-15)"
+            _cluster_err "$bindir/$bin not found (Debian: apt-get install postgresql-${PG_MAJOR:-15})"
             return 1
         fi
     done
