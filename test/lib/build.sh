@@ -16,7 +16,7 @@
 #                         FastAPI, SQLAlchemy, psycopg2, psycopg 3, asyncpg,
 #                         httpx and Alembic (the example applications' tests,
 #                         sync and async, and the Alembic comparison)
-#           - bats:       the bats command
+#           - bats:       the bats command, and ps
 #           - shellcheck: the shellcheck command
 #           - valgrind:   the valgrind command
 #
@@ -113,6 +113,9 @@ _build_missing() {
                 ;;
             bats)
                 command -v bats >/dev/null 2>&1 || printf 'bats\tbats\n'
+                # The bats tests find a process group with ps (not in a
+                # minimal Debian, e.g. the matrix's chroots).
+                command -v ps >/dev/null 2>&1 || printf 'procps\tps\n'
                 ;;
             shellcheck)
                 command -v shellcheck >/dev/null 2>&1 || printf 'shellcheck\tshellcheck\n'
