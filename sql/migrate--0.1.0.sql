@@ -212,7 +212,15 @@ RETURNS boolean
 AS 'MODULE_PATHNAME', 'migrate_synced'
 LANGUAGE C STABLE;
 COMMENT ON FUNCTION migrate.synced(text)
-	IS 'true when the last migrate.sync() was given this fingerprint and nothing changed the revisions since: syncing the same files again would change nothing';
+	IS 'true when the last migrate.sync() was given this fingerprint (1 to 128 characters, kept as given) and nothing changed the revisions since: syncing the same files again would change nothing';
+
+CREATE FUNCTION migrate.session_start(fingerprint text, lock text DEFAULT 'none',
+	OUT locked boolean, OUT synced boolean, OUT nontransactional boolean, OUT version text)
+RETURNS record
+AS 'MODULE_PATHNAME', 'migrate_session_start'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION migrate.session_start(text, text)
+	IS 'what a client asks first: the installed version, one try at the session''s migration lock, whether the files of this fingerprint are synced, and whether any revision is non-transactional';
 
 CREATE FUNCTION migrate.check_files(archive bytea, desired text DEFAULT NULL,
 	schema text DEFAULT 'public', OUT kind text, OUT message text)

@@ -250,6 +250,7 @@ extern void lock_refuse_state_change(const char *funcname);
 extern void lock_open_statement(int number);
 extern void lock_close_statement(const char *funcname);
 extern int64 lock_state_change(const char *funcname);
+extern bool lock_try_session(bool nontransactional);
 
 /* inspect.c: the read-only calls */
 extern void inspect_require_head(const MigrateGraph *graph);
@@ -310,6 +311,7 @@ extern char *catalog_lock_holder(Oid classid, Oid objid, int16 part);
 extern bool catalog_cached_state(List **heads, char **current);
 extern void catalog_save_state(const MigrateGraph *graph);
 extern void catalog_invalidate_state(void);
+extern char *catalog_extension_version(void);
 extern bool catalog_synced(const char *fingerprint);
 extern void catalog_set_synced(const char *fingerprint);
 

@@ -23,6 +23,8 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "funcapi.h"
+#include "access/htup_details.h"
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
@@ -297,8 +299,8 @@ migrate_sync(PG_FUNCTION_ARGS)
 /*
  * migrate.synced(fingerprint text) RETURNS boolean
  *
- * Whether the last sync was given this fingerprint (pg_migrate's: the
- * names, sizes and change times of its files) and nothing changed the
+ * Whether the last sync was given this fingerprint (pg_migrate's: a
+ * digest of its files' sizes, inodes and change times) and nothing changed the
  * revisions or the applied state since, so that a client can skip sending
  * files that a sync would find unchanged.
  */
@@ -309,6 +311,55 @@ migrate_synced(PG_FUNCTION_ARGS)
 	char	   *fingerprint = arg_text(fcinfo, 0, "fingerprint");
 
 	PG_RETURN_BOOL(catalog_synced(fingerprint));
+}
+
+/*
+ * migrate.session_start(fingerprint text, lock text DEFAULT 'none',
+ *	OUT locked boolean, OUT synced boolean, OUT nontransactional boolean,
+ *	OUT version text)
+ *
+ * What a client such as pg_migrate asks first, in one call: the installed
+ * version of the extension (extversion, which a client compares with its
+ * own), one try at the
+ * migration lock for the session ("migration", or "nontransactional" for
+ * both parts, as lock_session() takes them; "none" takes nothing), whether
+ * the server already has the files of this fingerprint (synced(); false
+ * when the lock is busy, since its holder may change that), and whether
+ * any non-transactional revision is registered (if not, no plan can hold
+ * one).  A client that did not get the lock waits for it with CALL
+ * migrate.lock_session(), which never waits inside a transaction.
+ */
+PG_FUNCTION_INFO_V1(migrate_session_start);
+Datum
+migrate_session_start(PG_FUNCTION_ARGS)
+{
+	char	   *fingerprint = arg_text(fcinfo, 0, "fingerprint");
+	char	   *lock = arg_text(fcinfo, 1, "lock");
+	TupleDesc	tupdesc;
+	Datum		values[4];
+	bool		nulls[4] = {false, false, false, false};
+	bool		locked = true;
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "migrate.session_start() must return a record");
+	if (strcmp(lock, "migration") == 0 || strcmp(lock, "nontransactional") == 0)
+	{
+		lock_refuse_state_change("session_start");
+		locked = lock_try_session(strcmp(lock, "nontransactional") == 0);
+	}
+	else if (strcmp(lock, "none") != 0)
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("invalid lock \"%s\"", lock),
+				errhint("Use none, migration or nontransactional."));
+
+	values[0] = BoolGetDatum(locked);
+	values[1] = BoolGetDatum(locked && catalog_synced(fingerprint));
+	values[2] = BoolGetDatum(catalog_any_nontransactional(false) ||
+							 catalog_any_nontransactional(true));
+	values[3] = CStringGetTextDatum(catalog_extension_version());
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
+													  values, nulls)));
 }
 
 /*

@@ -3,9 +3,10 @@
 -- What the server does for pg_migrate, so that pg_migrate only calls:
 -- migrate.report() (Alembic's output), resolve(), plan_script(),
 -- nontransactional_plan(), require_head(), alembic_target(), and the
--- fingerprint that lets a sync of unchanged files be skipped (synced()).
+-- fingerprint that lets a sync of unchanged files be skipped (synced()),
+-- and session_start(), the first call of each pg_migrate command.
 \ir setup.psql
-SELECT plan(44);
+SELECT plan(54);
 
 -- The hint of the error a statement raises.
 CREATE FUNCTION pg_temp.hint(sql text) RETURNS text LANGUAGE plpgsql AS $$
@@ -169,6 +170,40 @@ SELECT is((SELECT count(*)::int FROM migrate.revisions WHERE id = 'p1'), 0,
     'the sync after it forgets the unapplied revision without a file');
 UPDATE migrate.revisions SET message = 'edited' WHERE id = 'a1';
 SELECT ok(NOT migrate.synced('fp-4'), 'synced: an edit of the catalog by hand clears it');
+
+SELECT throws_ok($$SELECT migrate.synced(repeat('f', 129))$$, '22023', NULL,
+    'synced: a fingerprint longer than 128 characters is refused');
+SELECT throws_ok($$SELECT count(*) FROM migrate.sync(ARRAY(SELECT name FROM files ORDER BY name),
+                                  ARRAY(SELECT content FROM files ORDER BY name), '')$$, '22023',
+    'invalid fingerprint ""', 'sync: an empty fingerprint is refused, and nothing is synced');
+
+-- ------------------------------------------------------------------ session_start
+
+SELECT count(*) FROM migrate.sync(ARRAY(SELECT name FROM files ORDER BY name),
+                                  ARRAY(SELECT content FROM files ORDER BY name), 'fp-5');
+SELECT results_eq($$SELECT locked, synced, nontransactional FROM migrate.session_start('fp-5', 'migration')$$,
+    $$VALUES (true, true, true)$$,
+    'session_start: takes the free lock, knows the fingerprint, sees the non-transactional revision');
+SELECT is((SELECT version FROM migrate.session_start('fp-5')),
+    (SELECT extversion FROM pg_extension WHERE extname = 'migrate'), 'session_start: gives the installed version');
+SELECT is((SELECT count(*)::int FROM pg_locks WHERE locktype = 'object' AND pid = pg_backend_pid()
+             AND classid = 'pg_extension'::regclass AND objsubid = 1 AND mode = 'ExclusiveLock'), 1,
+    'session_start: the lock is the session''s migration lock');
+SELECT is((SELECT count(*)::int FROM pg_locks WHERE locktype = 'object' AND pid = pg_backend_pid()
+             AND classid = 'pg_extension'::regclass AND objsubid = 2), 0,
+    'session_start: "migration" leaves the non-transactional part alone');
+SELECT migrate.unlock_session();
+CREATE TEMP TABLE held AS SELECT locktype, objsubid, mode, count(*) AS n FROM pg_locks
+    WHERE pid = pg_backend_pid() AND classid = 'pg_extension'::regclass GROUP BY 1, 2, 3;
+SELECT results_eq($$SELECT locked, synced FROM migrate.session_start('fp-6')$$,
+    $$VALUES (true, false)$$, 'session_start: lock none takes nothing; another fingerprint is not synced');
+SELECT set_eq($$SELECT locktype, objsubid, mode, count(*) FROM pg_locks
+                 WHERE pid = pg_backend_pid() AND classid = 'pg_extension'::regclass GROUP BY 1, 2, 3$$,
+    $$SELECT * FROM held$$, 'session_start: lock none adds no lock');
+SELECT throws_ok($$SELECT * FROM migrate.session_start('fp-5', 'exclusive')$$, '22023',
+    'invalid lock "exclusive"', 'session_start: an unknown lock is refused');
+SELECT throws_ok($$SELECT * FROM migrate.session_start('')$$, '22023',
+    'invalid fingerprint ""', 'session_start: an empty fingerprint is refused');
 
 -- ------------------------------------------------------------------ alembic_target
 
