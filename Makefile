@@ -18,10 +18,10 @@ PGXS       := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 # PGXS does not track header dependencies; every object includes both,
-# the catalog files catalog.h, and diff.c and diffgen.c diff.h.
+# the catalog files catalog.h, and diff.c and diffgen.c schemamodel.h.
 $(OBJS): src/migrate.h src/compat.h
 $(filter src/catalog%,$(OBJS)): src/catalog.h
-src/diff.o src/diffgen.o: src/diff.h
+src/diff.o src/diffgen.o: src/schemamodel.h
 
 ifeq ($(shell test $(VERSION_NUM) -lt 130000 && echo old),old)
 $(error migrate requires PostgreSQL 13 or later; this is $(VERSION))

@@ -1,8 +1,13 @@
 #!/usr/bin/env python3
 # pg_migrate_alembic.py PROJECT DIR: writes a revision file in DIR for every
-# revision of the Alembic project PROJECT (its alembic.ini), using Alembic itself (its
-# ScriptDirectory for the graph, its offline mode for the scripts).  Run by
-# "pg_migrate import-alembic".
+# revision of the Alembic project PROJECT, using Alembic itself (its
+# ScriptDirectory for the graph, its offline mode for the scripts).  PROJECT
+# is the project's folder or its configuration file: alembic.ini (Alembic
+# 1.8's layout), or pyproject.toml with [tool.alembic] (Alembic 1.16 and
+# later, with an alembic.ini beside it for logging and the URL, or none).
+# Run by "pg_migrate import-alembic".
+import configparser
+import inspect
 import io
 import os
 import re
@@ -15,6 +20,7 @@ def fail(message):
 
 
 try:
+    import alembic
     from alembic import command
     from alembic.config import Config
     from alembic.script import ScriptDirectory
@@ -23,24 +29,97 @@ except ImportError as error:
          "that has it with PYTHON" % error)
 
 project, target_dir = sys.argv[1], sys.argv[2]
-ini = os.path.join(project, "alembic.ini") if os.path.isdir(project) else project
-if not os.path.isfile(ini):
-    fail("no Alembic project at %s: give its folder (with alembic.ini) or its .ini file" % project)
+# Alembic 1.16 added Config(toml_file=...) with [tool.alembic].
+READS_TOML = "toml_file" in inspect.signature(Config.__init__).parameters
+
+
+def has_tool_alembic(path):
+    """Whether the pyproject.toml at PATH has a [tool.alembic] table."""
+    try:
+        import tomllib
+    except ImportError:
+        # Python before 3.11: the table's header is enough to tell.
+        with open(path, encoding="utf-8") as f:
+            return re.search(r"^\s*\[\s*tool\s*\.\s*alembic\s*[\].]", f.read(), re.M) is not None
+    try:
+        with open(path, "rb") as f:
+            return "alembic" in tomllib.load(f).get("tool", {})
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        fail("cannot read %s: %s: fix the file, or give the project's alembic.ini" % (path, error))
+
+
+# The files the alembic command would read, run in the project's folder.
+if os.path.isdir(project):
+    folder = project
+    ini, toml = os.path.join(folder, "alembic.ini"), os.path.join(folder, "pyproject.toml")
+elif os.path.isfile(project):
+    folder = os.path.dirname(project) or "."
+    if os.path.basename(project).endswith(".toml"):
+        ini, toml = os.path.join(folder, "alembic.ini"), project
+        if not has_tool_alembic(toml):
+            fail("%s has no [tool.alembic] table: give the Alembic project's alembic.ini, or "
+                 "its pyproject.toml with [tool.alembic] (Alembic 1.16 and later)" % project)
+    else:
+        ini, toml = project, os.path.join(folder, "pyproject.toml")
+else:
+    fail("no file or folder %s: give the Alembic project's folder, its alembic.ini or its "
+         "pyproject.toml" % project)
+ini = os.path.abspath(ini) if os.path.isfile(ini) else None
+toml = os.path.abspath(toml) if os.path.isfile(toml) and has_tool_alembic(toml) else None
+if ini is None and toml is None:
+    fail("no Alembic project at %s: give its folder (with alembic.ini, or pyproject.toml with "
+         "[tool.alembic]) or one of those files" % project)
+
+
+def ini_has_script_location():
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read(ini, encoding="utf-8")
+    except configparser.Error as error:
+        fail("cannot read %s: %s" % (ini, error))
+    return parser.has_option("alembic", "script_location")
+
+
+if toml and not READS_TOML:
+    if ini is None or not ini_has_script_location():
+        fail("%s configures Alembic in [tool.alembic], which Alembic reads from 1.16 on, and %s "
+             "has Alembic %s: install Alembic 1.16 or later, or name a Python that has it with "
+             "PYTHON" % (toml, sys.executable, alembic.__version__))
+    # As the alembic command of this version does: alembic.ini alone.
+    toml = None
+source = " and ".join(f for f in (ini, toml) if f)
+
+
+def no_script_location():
+    fail("%s names no script_location: Alembic's scripts folder is named there, in "
+         "[alembic] of alembic.ini or, from Alembic 1.16 on, [tool.alembic] of "
+         "pyproject.toml" % source)
+
+
+if toml is None and not ini_has_script_location():
+    no_script_location()
+# Relative paths in the configuration (script_location = alembic,
+# prepend_sys_path = .) are relative to where the alembic command runs: the
+# project's folder.
+target = os.path.abspath(target_dir)
+os.chdir(folder)
 
 ID = re.compile(r"^[A-Za-z0-9_]{1,64}$")
 MARKER = re.compile(r"^-- Running (upgrade|downgrade) (.*) -> (.*)$")
 
 
 def config(buffer):
-    cfg = Config(ini, output_buffer=buffer, stdout=io.StringIO())
-    return cfg
+    files = {"toml_file": toml} if toml else {}
+    return Config(ini, output_buffer=buffer, stdout=io.StringIO(), **files)
 
 
 try:
     scripts = ScriptDirectory.from_config(config(io.StringIO()))
     revisions = list(reversed(list(scripts.walk_revisions())))
 except Exception as error:
-    fail("cannot read the Alembic project %s: %s" % (ini, error))
+    if "script_location" in str(error):
+        no_script_location()
+    fail("cannot read the Alembic project %s: %s" % (source, error))
 
 
 def as_tuple(value):
@@ -98,7 +177,7 @@ def slug(message):
     return s
 
 
-os.makedirs(target_dir, exist_ok=True)
+os.makedirs(target, exist_ok=True)
 written = 0
 for rev in revisions:
     rid = rev.revision
@@ -140,11 +219,11 @@ for rev in revisions:
     text = "\n".join(lines) + "\n"
 
     name = "%s_%s.sql" % (rid, slug(message)) if slug(message) else "%s.sql" % rid
-    path = os.path.join(target_dir, name)
-    existing = [f for f in os.listdir(target_dir)
+    path = os.path.join(target, name)
+    existing = [f for f in os.listdir(target)
                 if f == rid + ".sql" or f.startswith(rid + "_")]
     if existing:
-        with open(os.path.join(target_dir, existing[0])) as f:
+        with open(os.path.join(target, existing[0])) as f:
             if f.read() == text:
                 print("  unchanged " + os.path.join(target_dir, existing[0]))
                 continue
@@ -153,6 +232,6 @@ for rev in revisions:
     with open(path + ".tmp", "w") as f:
         f.write(text)
     os.replace(path + ".tmp", path)
-    print("  " + path)
+    print("  " + os.path.join(target_dir, name))
     written += 1
-print("Imported %d revision(s) from %s into %s" % (written, ini, target_dir))
+print("Imported %d revision(s) from %s into %s" % (written, source, target_dir))

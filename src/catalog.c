@@ -31,14 +31,21 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/stratnum.h"
+#include "access/table.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_extension.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
+#include "common/cryptohash.h"
+#include "common/sha2.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/snapmgr.h"
@@ -84,6 +91,36 @@ catalog_relid(const char *name)
 				errmsg("relation \"migrate.%s\" does not exist", name),
 				errhint("The migrate extension is damaged: reinstall it."));
 	return relid;
+}
+
+/* The installed version of the extension, pg_extension.extversion. */
+char *
+catalog_extension_version(void)
+{
+	Relation	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	char	   *version = NULL;
+
+	ScanKeyInit(&key, Anum_pg_extension_extname, BTEqualStrategyNumber,
+				F_NAMEEQ, CStringGetDatum("migrate"));
+	scan = systable_beginscan(rel, ExtensionNameIndexId, true, NULL, 1, &key);
+	tuple = systable_getnext(scan);
+	if (HeapTupleIsValid(tuple))
+	{
+		bool		isnull;
+		Datum		value = heap_getattr(tuple, Anum_pg_extension_extversion,
+										 RelationGetDescr(rel), &isnull);
+
+		if (!isnull)
+			version = TextDatumGetCString(value);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	if (version == NULL)
+		elog(ERROR, "extension \"migrate\" has no version");
+	return version;
 }
 
 /* The query's snapshot, as SPI's read-only queries use it. */
@@ -188,7 +225,10 @@ run_query(CatalogQuery *query, Datum *values, const char *nulls,
 	return SPI_processed;
 }
 
-/* A write to migrate.applied that must not invalidate migrate.state. */
+/*
+ * A write that must not invalidate migrate.state: to migrate.applied by
+ * the calls that save the state themselves, or of metadata.
+ */
 uint64
 run_quiet_write(CatalogQuery *query, Datum *values, const char *nulls)
 {
@@ -325,4 +365,24 @@ catalog_disconnect(void)
 
 	if (rc != SPI_OK_FINISH)
 		elog(ERROR, "SPI_finish failed: %s", SPI_result_code_string(rc));
+}
+
+/* The SHA-256 of the bytes, in hex. */
+char *
+sha256_hex(const char *data, size_t len)
+{
+	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
+	uint8		digest[PG_SHA256_DIGEST_LENGTH];
+	char	   *result;
+
+	if (ctx == NULL || pg_cryptohash_init(ctx) < 0 ||
+		pg_cryptohash_update(ctx, (const uint8 *) data, len) < 0 ||
+		pg_cryptohash_final(ctx, digest, sizeof(digest)) < 0)
+		elog(ERROR, "could not compute a SHA-256 digest: %s",
+			 pg_cryptohash_error(ctx));
+	pg_cryptohash_free(ctx);
+	result = palloc(2 * sizeof(digest) + 1);
+	for (int i = 0; i < (int) sizeof(digest); i++)
+		snprintf(result + 2 * i, 3, "%02x", digest[i]);
+	return result;
 }

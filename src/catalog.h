@@ -64,6 +64,7 @@ extern Snapshot read_snapshot(void);
 extern void become_owner(SavedUser *saved);
 extern void restore_user(const SavedUser *saved);
 extern Datum caller_name(void);
+extern char *sha256_hex(const char *data, size_t len);
 extern SPIPlanPtr query_plan(CatalogQuery *query);
 extern uint64 run_query(CatalogQuery *query, Datum *values, const char *nulls,
 						bool read_only, long count);

@@ -13,11 +13,13 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
 #include "catalog/pg_type.h"
-#include "common/cryptohash.h"
-#include "common/sha2.h"
 #include "executor/spi.h"
 #include "utils/builtins.h"
+#include "utils/rel.h"
 
 #include "migrate.h"
 #include "catalog.h"
@@ -163,8 +165,6 @@ catalog_checksum(const char *upgrade, const char *downgrade,
 				 bool transactional)
 {
 	StringInfoData buf;
-	pg_cryptohash_ctx *ctx;
-	uint8		digest[PG_SHA256_DIGEST_LENGTH];
 	char	   *result;
 
 	initStringInfo(&buf);
@@ -181,17 +181,7 @@ catalog_checksum(const char *upgrade, const char *downgrade,
 	if (!transactional)
 		appendStringInfoString(&buf, "non-transactional");
 
-	ctx = pg_cryptohash_create(PG_SHA256);
-	if (ctx == NULL || pg_cryptohash_init(ctx) < 0 ||
-		pg_cryptohash_update(ctx, (uint8 *) buf.data, buf.len) < 0 ||
-		pg_cryptohash_final(ctx, digest, sizeof(digest)) < 0)
-		elog(ERROR, "could not compute a SHA-256 checksum: %s",
-			 pg_cryptohash_error(ctx));
-	pg_cryptohash_free(ctx);
-
-	result = palloc(2 * sizeof(digest) + 1);
-	for (int i = 0; i < (int) sizeof(digest); i++)
-		snprintf(result + 2 * i, 3, "%02x", digest[i]);
+	result = sha256_hex(buf.data, buf.len);
 	pfree(buf.data);
 	return result;
 }
@@ -358,6 +348,54 @@ catalog_update_revision(const MigrateRevision *rev, const char *upgrade,
 	if (!new_author)
 		nulls[8] = 'n';
 	run_query(&q_update_revision, values, nulls, false, 0);
+}
+
+static CatalogQuery q_set_files = {
+	"UPDATE migrate.revisions r SET file = f.file"
+	" FROM (SELECT o.id, x.file FROM migrate.revisions o"
+	"       LEFT JOIN ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)) AS x(id, file)"
+	"       ON x.id OPERATOR(pg_catalog.=) o.id) AS f"
+	" WHERE r.id OPERATOR(pg_catalog.=) f.id AND r.file IS DISTINCT FROM f.file",
+	2, {TEXTARRAYOID, TEXTARRAYOID}
+};
+
+/*
+ * The file each revision was read from (none for the revisions the files
+ * do not hold), where it changed (a sync): not a
+ * change of the graph, so the cached state stays valid.
+ */
+void
+catalog_set_files(int n, char **ids, char **files)
+{
+	Datum		values[2] = {text_array_datum(n, ids), text_array_datum(n, files)};
+
+	run_quiet_write(&q_set_files, values, NULL);
+}
+
+/*
+ * Whether a non-transactional revision is applied (or, with !applied, is
+ * not): a plan can only hold one then.  Read through the index that holds
+ * only those, without SPI: what a no-op upgrade by pg_migrate asks first.
+ */
+bool
+catalog_any_nontransactional(bool applied)
+{
+	Relation	rel = table_open(catalog_relid("revisions"), AccessShareLock);
+	SysScanDesc scan = systable_beginscan(rel, catalog_relid("revisions_nontransactional_idx"),
+										  true, read_snapshot(), 0, NULL);
+	HeapTuple	tuple;
+	bool		found = false;
+
+	while (!found && HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		bool		isnull;
+		Datum		id = heap_getattr(tuple, 1, RelationGetDescr(rel), &isnull);
+
+		found = catalog_is_applied(TextDatumGetCString(id)) == applied;
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return found;
 }
 
 /* Give every revision registered by "from" to "to"; returns how many. */

@@ -41,7 +41,8 @@ static CatalogQuery q_read_state = {
 };
 static CatalogQuery q_save_state = {
 	"UPDATE migrate.state SET changes = changes OPERATOR(pg_catalog.+) 1,"
-	" cache_valid = (changes OPERATOR(pg_catalog.=) $1), heads = $2, current = $3",
+	" cache_valid = (changes OPERATOR(pg_catalog.=) $1), heads = $2, current = $3,"
+	" synced = NULL",
 	3, {INT8OID, TEXTARRAYOID, TEXTOID}
 };
 /*
@@ -51,10 +52,17 @@ static CatalogQuery q_save_state = {
  */
 static CatalogQuery q_invalidate_state = {
 	"UPDATE migrate.state SET changes = changes OPERATOR(pg_catalog.+) 1,"
-	" cache_valid = false, heads = NULL, current = NULL"
-	" WHERE cache_valid"
+	" cache_valid = false, heads = NULL, current = NULL, synced = NULL"
+	" WHERE cache_valid OR synced IS NOT NULL"
 	" OR xmin OPERATOR(pg_catalog.<>) pg_catalog.pg_current_xact_id()::pg_catalog.xid",
 	0, {0}
+};
+/* The longest fingerprint kept: a SHA-512 in hex. */
+#define MAX_FINGERPRINT 128
+
+static CatalogQuery q_set_synced = {
+	"UPDATE migrate.state SET synced = $1",
+	1, {TEXTOID}
 };
 static CatalogQuery q_lock_holder = {
 	"SELECT l.pid, a.usename::pg_catalog.text, a.application_name,"
@@ -226,6 +234,68 @@ void
 catalog_invalidate_state(void)
 {
 	run_query(&q_invalidate_state, NULL, NULL, false, 0);
+}
+
+/*
+ * A fingerprint is kept as given, so that comparing one costs no digest:
+ * clients send a digest of their files' state, not the state itself.
+ */
+static void
+check_fingerprint(const char *fingerprint)
+{
+	if (strlen(fingerprint) == 0 || strlen(fingerprint) > MAX_FINGERPRINT)
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("invalid fingerprint \"%.*s%s\"", MAX_FINGERPRINT, fingerprint,
+					   strlen(fingerprint) > MAX_FINGERPRINT ? "..." : ""),
+				errdetail("A fingerprint has 1 to %d characters; this one has %zu.",
+						  MAX_FINGERPRINT, strlen(fingerprint)),
+				errhint("Send a digest of the files' state, such as the hex SHA-256 of their sizes and change times."));
+}
+
+/*
+ * Whether the last migrate.sync() read files of this fingerprint, and
+ * nothing changed the revisions or the applied state since (each change
+ * clears it: catalog_invalidate_state(), catalog_save_state(); an
+ * unapplied revision may have no file, and files are the truth for what is
+ * not applied).  A sync of the same files would then change nothing.
+ */
+bool
+catalog_synced(const char *fingerprint)
+{
+	Relation	rel;
+	TableScanDesc scan;
+	HeapTuple	tuple;
+	bool		isnull = true;
+	Datum		synced = (Datum) 0;
+	bool		same;
+
+	check_fingerprint(fingerprint);
+	rel = table_open(catalog_relid("state"), AccessShareLock);
+	scan = table_beginscan(rel, read_snapshot(), 0, NULL);
+	tuple = heap_getnext(scan, ForwardScanDirection);
+	/* Read directly, as catalog_cached_state() does: a no-op run's call. */
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "migrate.state must have exactly one row");
+	synced = heap_getattr(tuple, 6, RelationGetDescr(rel), &isnull);
+	same = !isnull && strcmp(TextDatumGetCString(synced), fingerprint) == 0;
+	table_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return same;
+}
+
+/* At the end of a sync: the files of this fingerprint (or NULL) are in. */
+void
+catalog_set_synced(const char *fingerprint)
+{
+	Datum		value = (Datum) 0;
+
+	if (fingerprint)
+	{
+		check_fingerprint(fingerprint);
+		value = CStringGetTextDatum(fingerprint);
+	}
+	run_query(&q_set_synced, &value, fingerprint ? " " : "n", false, 0);
 }
 
 /*

@@ -39,7 +39,7 @@
 #include "utils/tuplestore.h"
 
 #include "migrate.h"
-#include "diff.h"
+#include "schemamodel.h"
 
 /* Where the desired DDL runs; its name is replaced in every definition. */
 #define SCRATCH_SCHEMA	"migrate_desired"
@@ -683,25 +683,11 @@ migrate_autogenerate(PG_FUNCTION_ARGS)
 	const char *desired = arg_text(fcinfo, 0, "desired");
 	const char *message = arg_text(fcinfo, 1, "message");
 	const char *schema = arg_text(fcinfo, 2, "schema");
-	MigrateGraph *graph = catalog_load_graph(0);
-	int		   *pending = palloc(sizeof(int) * Max(graph->nrevs, 1));
-	int			npending = 0;
 	SchemaDiff *diff;
 	ListCell   *lc;
 	char	   *id;
 
-	/* Alembic's rule: a diff against a database behind would repeat revisions. */
-	for (int i = 0; i < graph->nrevs; i++)
-		if (!graph->revs[i].applied)
-			pending[npending++] = i;
-	if (npending > 0)
-		ereport(ERROR,
-				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				errmsg("the database is not at head"),
-				errdetail("%d registered revisions are not applied (%s): a diff against this database would repeat their changes.",
-						  npending, graph_id_list(graph, pending, npending, false)),
-				errhint("Apply them with migrate.upgrade('heads'), then generate the next revision."));
-
+	inspect_require_head(catalog_load_graph(0));
 	diff = schema_diff(desired, schema);
 	if (diff->upgrade[0] == '\0')
 		PG_RETURN_NULL();

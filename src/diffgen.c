@@ -34,7 +34,7 @@
 
 #include "utils/builtins.h"
 
-#include "diff.h"
+#include "schemamodel.h"
 
 /* Where the script and its warnings go. */
 typedef struct DiffOutput

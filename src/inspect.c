@@ -555,3 +555,73 @@ migrate_history_rows(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
+
+/*
+ * migrate.resolve(target text) RETURNS SETOF text
+ *
+ * The revisions a target names now, as upgrade() and stamp() read it:
+ * none for base and <label>@base (they name the point before a revision).
+ */
+PG_FUNCTION_INFO_V1(migrate_resolve);
+Datum
+migrate_resolve(PG_FUNCTION_ARGS)
+{
+	char	   *target_text = arg_text(fcinfo, 0, "target");
+	TupleDesc	tupdesc;
+	Tuplestorestate *store = srf_begin(fcinfo, &tupdesc);
+	MigrateTarget *target;
+	MigrateGraph *graph;
+
+	catalog_connect();
+	graph = catalog_load_graph(0);
+	target = target_resolve(graph, target_text);
+	if (target->kind == MIGRATE_TARGET_REVISIONS)
+		for (int i = 0; i < target->nrevs; i++)
+		{
+			Datum		value = CStringGetTextDatum(graph->revs[target->revs[i]].id);
+			bool		null = false;
+
+			tuplestore_putvalues(store, tupdesc, &value, &null);
+		}
+	catalog_disconnect();
+	return (Datum) 0;
+}
+
+/*
+ * Refuses a database behind its head, Alembic's rule for autogenerate: a
+ * diff against it would repeat the changes of the revisions it lacks.
+ */
+void
+inspect_require_head(const MigrateGraph *graph)
+{
+	int		   *pending = palloc(sizeof(int) * Max(graph->nrevs, 1));
+	int			npending = 0;
+
+	for (int i = 0; i < graph->nrevs; i++)
+		if (!graph->revs[i].applied)
+			pending[npending++] = i;
+	if (npending > 0)
+		ereport(ERROR,
+				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				errmsg("the database is not at head"),
+				errdetail("%d registered revisions are not applied (%s): a diff against this database would repeat their changes.",
+						  npending, graph_id_list(graph, pending, npending, false)),
+				migrate_from_pg_migrate()
+				? errhint("Run \"pg_migrate upgrade heads\" first, then generate the next revision.")
+				: errhint("Apply them with migrate.upgrade('heads'), then generate the next revision."));
+}
+
+/*
+ * migrate.require_head() RETURNS void
+ *
+ * What pg_migrate revision --autogenerate asks before its diff.
+ */
+PG_FUNCTION_INFO_V1(migrate_require_head);
+Datum
+migrate_require_head(PG_FUNCTION_ARGS)
+{
+	catalog_connect();
+	inspect_require_head(catalog_load_graph(0));
+	catalog_disconnect();
+	PG_RETURN_VOID();
+}

@@ -214,6 +214,34 @@ lock_state_change(const char *funcname)
 }
 
 /*
+ * One try at the migration lock for the session (with "nontransactional",
+ * also the part that makes other callers fail at once instead of waiting
+ * inside a transaction): false, holding nothing new, when another session
+ * has it.  Never waits, so it may run inside a transaction.
+ */
+bool
+lock_try_session(bool nontransactional)
+{
+	LOCKTAG		tag;
+	LOCKTAG		second;
+
+	lock_tag(&tag, LOCK_MIGRATION);
+	if (!try_lock(&tag, ExclusiveLock, true))
+		return false;
+	if (session_parts & LOCK_MIGRATION)
+		LockRelease(&tag, ExclusiveLock, true);	/* held once is enough */
+	session_parts |= LOCK_MIGRATION;
+	if (nontransactional && !(session_parts & LOCK_NONTRANSACTIONAL))
+	{
+		/* Only share locks tried and released at once can be in the way. */
+		lock_tag(&second, LOCK_NONTRANSACTIONAL);
+		(void) LockAcquire(&second, ExclusiveLock, true, false);
+		session_parts |= LOCK_NONTRANSACTIONAL;
+	}
+	return true;
+}
+
+/*
  * CALL migrate.lock_session(nontransactional boolean DEFAULT false)
  *
  * Takes the migration lock for the session, for pg_migrate (or anyone
@@ -229,8 +257,6 @@ Datum
 migrate_lock_session(PG_FUNCTION_ARGS)
 {
 	bool		nontransactional = arg_bool(fcinfo, 0, "nontransactional");
-	LOCKTAG		tag;
-	LOCKTAG		second;
 	TimestampTz start = GetCurrentTimestamp();
 	long		pause = 200;
 	bool		told = false;
@@ -244,11 +270,9 @@ migrate_lock_session(PG_FUNCTION_ARGS)
 	lock_refuse_state_change("lock_session");
 	if (SPI_connect_ext(SPI_OPT_NONATOMIC) != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect_ext failed");
-	lock_tag(&tag, LOCK_MIGRATION);
-	lock_tag(&second, LOCK_NONTRANSACTIONAL);
 	InvalidateCatalogSnapshot();
 
-	while (!try_lock(&tag, ExclusiveLock, true))
+	while (!lock_try_session(nontransactional))
 	{
 		if (migrate_lock_wait >= 0 &&
 			TimestampDifferenceExceeds(start, GetCurrentTimestamp(),
@@ -269,14 +293,6 @@ migrate_lock_session(PG_FUNCTION_ARGS)
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
 		pause = Min(pause * 2, 5000);
-	}
-	if (session_parts & LOCK_MIGRATION)
-		LockRelease(&tag, ExclusiveLock, true);	/* held once is enough */
-	session_parts |= LOCK_MIGRATION;
-	if (nontransactional && !(session_parts & LOCK_NONTRANSACTIONAL))
-	{
-		(void) LockAcquire(&second, ExclusiveLock, true, false);
-		session_parts |= LOCK_NONTRANSACTIONAL;
 	}
 	SPI_finish();
 	PG_RETURN_VOID();

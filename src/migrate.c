@@ -121,14 +121,23 @@ _PG_init(void)
 }
 
 /*
+ * Whether pg_migrate (its application_name) is calling, so that a hint can
+ * name the command its user types rather than the SQL function.
+ */
+bool
+migrate_from_pg_migrate(void)
+{
+	return application_name != NULL && strcmp(application_name, "pg_migrate") == 0;
+}
+
+/*
  * How to merge several heads, told the way the caller works: pg_migrate
- * (its application_name) keeps merges as files, and a merge registered
- * with SQL would have none.
+ * keeps merges as files, and a merge registered with SQL would have none.
  */
 const char *
 migrate_merge_advice(void)
 {
-	if (application_name != NULL && strcmp(application_name, "pg_migrate") == 0)
+	if (migrate_from_pg_migrate())
 		return "merge them with \"pg_migrate merge heads -m MESSAGE\"";
 	return "merge them with migrate.merge()";
 }

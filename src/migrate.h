@@ -158,6 +158,7 @@ typedef enum MigrateLintMode
 } MigrateLintMode;
 extern int	migrate_lint_mode;
 extern int	migrate_lint_large_table;	/* kB */
+extern bool migrate_from_pg_migrate(void);
 extern const char *migrate_merge_advice(void);
 
 /* graph.c: pure graph algorithms, no SPI */
@@ -249,6 +250,10 @@ extern void lock_refuse_state_change(const char *funcname);
 extern void lock_open_statement(int number);
 extern void lock_close_statement(const char *funcname);
 extern int64 lock_state_change(const char *funcname);
+extern bool lock_try_session(bool nontransactional);
+
+/* inspect.c: the read-only calls */
+extern void inspect_require_head(const MigrateGraph *graph);
 
 /* revision.c: registration */
 typedef struct NewRevision
@@ -306,6 +311,9 @@ extern char *catalog_lock_holder(Oid classid, Oid objid, int16 part);
 extern bool catalog_cached_state(List **heads, char **current);
 extern void catalog_save_state(const MigrateGraph *graph);
 extern void catalog_invalidate_state(void);
+extern char *catalog_extension_version(void);
+extern bool catalog_synced(const char *fingerprint);
+extern void catalog_set_synced(const char *fingerprint);
 
 /* catalog_graph.c: the whole graph, in one scan of each table */
 extern MigrateGraph *catalog_load_graph(int parts);
@@ -333,6 +341,8 @@ extern void catalog_update_revision(const MigrateRevision *rev,
 									const char *downgrade, bool new_author);
 extern uint64 catalog_reassign(const char *from, const char *to);
 extern void catalog_forget_revision(const char *id);
+extern void catalog_set_files(int n, char **ids, char **files);
+extern bool catalog_any_nontransactional(bool applied);
 extern char *catalog_fetch_script(const MigrateRevision *rev,
 								  MigrateDirection direction, char **author);
 

@@ -349,6 +349,59 @@ migrate_nontransactional_statements(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
+/*
+ * migrate.nontransactional_plan(target text DEFAULT 'head',
+ *		downgrade boolean DEFAULT false)
+ *	RETURNS TABLE(revision text, statements int, needs text)
+ *
+ * The non-transactional revisions of plan(target), in its order: how many
+ * statements each runs, and (upgrade) the target of what it needs first,
+ * its parents and dependencies.  The plan is only made when such a
+ * revision could be in it: a no-op pg_migrate upgrade asks this first.
+ */
+PG_FUNCTION_INFO_V1(migrate_nontransactional_plan);
+Datum
+migrate_nontransactional_plan(PG_FUNCTION_ARGS)
+{
+	char	   *target_text = arg_text(fcinfo, 0, "target");
+	MigrateDirection direction = direction_arg(fcinfo, 1);
+	TupleDesc	tupdesc;
+	Tuplestorestate *store = srf_begin(fcinfo, &tupdesc);
+	MigrateGraph *graph;
+	MigrateSteps *steps;
+
+	if (!catalog_any_nontransactional(direction == MIGRATE_DOWN))
+		return (Datum) 0;
+	catalog_connect();
+	graph = catalog_load_graph(0);
+	steps = target_steps(graph, target_text, direction == MIGRATE_DOWN, "upgrade");
+	for (int i = 0; i < steps->nsteps; i++)
+	{
+		const MigrateRevision *rev = &graph->revs[steps->revs[i]];
+		Datum		values[3];
+		bool		nulls[3] = {false, false, true};
+		StringInfoData needs;
+
+		if (rev->transactional)
+			continue;
+		values[0] = CStringGetTextDatum(rev->id);
+		values[1] = Int32GetDatum(list_length(revision_statements(rev, direction, NULL)));
+		initStringInfo(&needs);
+		for (int j = 0; direction == MIGRATE_UP && j < rev->nparents + rev->ndepends; j++)
+			appendStringInfo(&needs, "%s%s", j > 0 ? "," : "",
+							 j < rev->nparents ? rev->parent_ids[j]
+							 : rev->depends_ids[j - rev->nparents]);
+		if (needs.len > 0)
+		{
+			values[2] = CStringGetTextDatum(needs.data);
+			nulls[2] = false;
+		}
+		tuplestore_putvalues(store, tupdesc, values, nulls);
+	}
+	catalog_disconnect();
+	return (Datum) 0;
+}
+
 /* The statement, which must be one of the revision's. */
 static ScriptStatement *
 statement_of(const MigrateRevision *rev, List *stmts, int number)
@@ -534,7 +587,8 @@ migrate_nontransactional_wait(PG_FUNCTION_ARGS)
  * migrate.nontransactional_failure(revision text, statement int,
  *		sqlstate text, message text, downgrade boolean) RETURNS void
  *
- * A row in migrate.log: which statement failed, and how.
+ * A row in migrate.log: which statement failed, and how; and a WARNING
+ * telling how the next run goes on.
  */
 PG_FUNCTION_INFO_V1(migrate_nontransactional_failure);
 Datum
@@ -548,6 +602,8 @@ migrate_nontransactional_failure(PG_FUNCTION_ARGS)
 	ScriptStatement *stmt;
 	ErrorData	edata;
 	TimestampTz now = GetCurrentTimestamp();
+	Resume		resume;
+	const char *command;
 
 	if (PG_ARGISNULL(1))
 		arg_reject_null("statement");
@@ -567,6 +623,18 @@ migrate_nontransactional_failure(PG_FUNCTION_ARGS)
 	edata.message = psprintf("statement %d (line %d): %s", stmt->number, stmt->line, message);
 	catalog_log_failure(direction == MIGRATE_UP ? "upgrade" : "downgrade", id,
 						direction, now, now, &edata);
+	resume = resume_of(stmt->raw->stmt, true);
+	command = direction == MIGRATE_UP ? "pg_migrate upgrade" : "pg_migrate downgrade";
+	ereport(WARNING,
+			errmsg("statement %d (line %d) of non-transactional revision %s failed",
+				   stmt->number, stmt->line, id),
+			errdetail("The statements before it ran and stay recorded."),
+			resume.how == RESUME_REBUILD
+			? errhint("It left index %s invalid: fix the cause, then run \"%s\" again, which drops that index and resumes at statement %d.",
+					  resume.index, command, stmt->number)
+			: errhint("Fix the cause, then run \"%s\" again: it resumes at statement %d.",
+					  command, stmt->number),
+			errhidecontext(true));
 	catalog_disconnect();
 	PG_RETURN_VOID();
 }

@@ -23,6 +23,8 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "funcapi.h"
+#include "access/htup_details.h"
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
@@ -196,8 +198,8 @@ put_action(Tuplestorestate *store, TupleDesc tupdesc, const char *id,
 }
 
 /*
- * migrate.sync(archive bytea)
- * migrate.sync(names text[], contents text[])
+ * migrate.sync(archive bytea, fingerprint text DEFAULT NULL)
+ * migrate.sync(names text[], contents text[], fingerprint text DEFAULT NULL)
  *	RETURNS TABLE(revision text, file text, action text)
  *
  * Registers every file's revision, parents first, and forgets every
@@ -206,7 +208,9 @@ put_action(Tuplestorestate *store, TupleDesc tupdesc, const char *id,
  * revision is applied with other content stops everything, as
  * migrate.revision() does.  Unchanged files are compared in memory,
  * against one read of the catalog: a sync of a project with nothing new
- * costs a checksum per file.
+ * costs a checksum per file.  Each revision remembers its file (for
+ * "Path:" in history), and the state the fingerprint, which
+ * migrate.synced() then recognises.
  */
 PG_FUNCTION_INFO_V1(migrate_sync);
 Datum
@@ -216,10 +220,14 @@ migrate_sync(PG_FUNCTION_ARGS)
 	Tuplestorestate *store = srf_begin(fcinfo, &tupdesc);
 	int			n;
 	RevisionFile **files = files_arg(fcinfo, &n);
+	int			fp_arg = get_fn_expr_argtype(fcinfo->flinfo, 0) == BYTEAOID ? 1 : 2;
+	char	   *fingerprint = PG_ARGISNULL(fp_arg) ? NULL : arg_text(fcinfo, fp_arg, "fingerprint");
 	MigrateGraph *graph;
 	bool	   *has_file;
 	bool	   *orphan;
 	int			norphans = 0;
+	char	  **ids = palloc(sizeof(char *) * Max(n, 1));
+	char	  **names = palloc(sizeof(char *) * Max(n, 1));
 
 	catalog_connect();
 	lock_state_change("sync");
@@ -231,6 +239,9 @@ migrate_sync(PG_FUNCTION_ARGS)
 		NewRevision *nr = &files[i]->rev;
 		int			known = graph_find(graph, nr->id);
 		ErrorContextCallback callback;
+
+		ids[i] = nr->id;
+		names[i] = files[i]->name;
 
 		if (known >= 0)
 		{
@@ -278,9 +289,77 @@ migrate_sync(PG_FUNCTION_ARGS)
 			now = catalog_load_graph(0);
 		}
 	}
+	catalog_set_files(n, ids, names);
+	catalog_set_synced(fingerprint);
 
 	catalog_disconnect();
 	return (Datum) 0;
+}
+
+/*
+ * migrate.synced(fingerprint text) RETURNS boolean
+ *
+ * Whether the last sync was given this fingerprint (pg_migrate's: a
+ * digest of its files' sizes, inodes and change times) and nothing changed the
+ * revisions or the applied state since, so that a client can skip sending
+ * files that a sync would find unchanged.
+ */
+PG_FUNCTION_INFO_V1(migrate_synced);
+Datum
+migrate_synced(PG_FUNCTION_ARGS)
+{
+	char	   *fingerprint = arg_text(fcinfo, 0, "fingerprint");
+
+	PG_RETURN_BOOL(catalog_synced(fingerprint));
+}
+
+/*
+ * migrate.session_start(fingerprint text, lock text DEFAULT 'none',
+ *	OUT locked boolean, OUT synced boolean, OUT nontransactional boolean,
+ *	OUT version text)
+ *
+ * What a client such as pg_migrate asks first, in one call: the installed
+ * version of the extension (extversion, which a client compares with its
+ * own), one try at the
+ * migration lock for the session ("migration", or "nontransactional" for
+ * both parts, as lock_session() takes them; "none" takes nothing), whether
+ * the server already has the files of this fingerprint (synced(); false
+ * when the lock is busy, since its holder may change that), and whether
+ * any non-transactional revision is registered (if not, no plan can hold
+ * one).  A client that did not get the lock waits for it with CALL
+ * migrate.lock_session(), which never waits inside a transaction.
+ */
+PG_FUNCTION_INFO_V1(migrate_session_start);
+Datum
+migrate_session_start(PG_FUNCTION_ARGS)
+{
+	char	   *fingerprint = arg_text(fcinfo, 0, "fingerprint");
+	char	   *lock = arg_text(fcinfo, 1, "lock");
+	TupleDesc	tupdesc;
+	Datum		values[4];
+	bool		nulls[4] = {false, false, false, false};
+	bool		locked = true;
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "migrate.session_start() must return a record");
+	if (strcmp(lock, "migration") == 0 || strcmp(lock, "nontransactional") == 0)
+	{
+		lock_refuse_state_change("session_start");
+		locked = lock_try_session(strcmp(lock, "nontransactional") == 0);
+	}
+	else if (strcmp(lock, "none") != 0)
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("invalid lock \"%s\"", lock),
+				errhint("Use none, migration or nontransactional."));
+
+	values[0] = BoolGetDatum(locked);
+	values[1] = BoolGetDatum(locked && catalog_synced(fingerprint));
+	values[2] = BoolGetDatum(catalog_any_nontransactional(false) ||
+							 catalog_any_nontransactional(true));
+	values[3] = CStringGetTextDatum(catalog_extension_version());
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
+													  values, nulls)));
 }
 
 /*

@@ -16,6 +16,7 @@ The schema is the one Alembic's tutorials use: users with a name and a
 unique email, and later a created_at column.
 """
 
+import contextlib
 import logging
 import os
 
@@ -49,16 +50,22 @@ class UserIn(BaseModel):
 
 def create_app(database_url=None, migrations=MIGRATIONS):
     engine = create_engine(database_url or os.environ["DATABASE_URL"], pool_pre_ping=True)
-    app = FastAPI(title="shop")
-    app.state.engine = engine
 
-    @app.on_event("startup")
-    def check_database():
+    @contextlib.asynccontextmanager
+    async def lifespan(_app):
         try:
             require_migrations(engine, migrations)
         except DatabaseBehind as error:
             log.error("refusing to start: %s", error)
             raise
+        yield
+        engine.dispose()
+
+    app = FastAPI(title="shop")
+    # What FastAPI(lifespan=...) sets from FastAPI 0.93 on (on_event is
+    # deprecated there); 0.92 (Debian 12's) reads it too.
+    app.router.lifespan_context = lifespan
+    app.state.engine = engine
 
     @app.exception_handler(DatabaseBehind)
     def behind_handler(_request, error):

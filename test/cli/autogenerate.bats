@@ -25,7 +25,7 @@ SQL
     # The database is behind its files: check says so, and so does revision.
     run -1 --separate-stderr pg_migrate check --schema-file schema.sql
     run -1 --separate-stderr pg_migrate revision --autogenerate -m "again" --schema-file schema.sql
-    [[ "$stderr" == *"not at the head of the revision files"* && "$stderr" == *'pg_migrate upgrade head'* ]]
+    [[ "$stderr" == *"the database is not at head"* && "$stderr" == *'Run "pg_migrate upgrade heads" first'* ]]
     [ "$(ls migrations | wc -l)" -eq 1 ]
 
     run -0 pg_migrate upgrade head

@@ -65,7 +65,7 @@ valid_indexes() {
     run -1 --separate-stderr pg_migrate upgrade head
     [[ "$stderr" == *'could not create unique index "items_code"'* ]]
     [[ "$stderr" == *"statement 2 (line 2) of non-transactional revision a2 failed"* ]]
-    [[ "$stderr" == *'it left index public.items_code invalid: fix the cause, then run "pg_migrate upgrade" again, which drops that index and resumes at statement 2'* ]]
+    [[ "$stderr" == *'It left index public.items_code invalid: fix the cause, then run "pg_migrate upgrade" again, which drops that index and resumes at statement 2.'* ]]
     [ "$(q "SELECT migrate.current()")" = a1 ]
     [ "$(q "SELECT sqlstate || ' ' || error FROM migrate.log WHERE NOT success")" = '23505 statement 2 (line 2): could not create unique index "items_code"' ]
     [ "$(valid_indexes)" = "items_code:false items_name:true" ]

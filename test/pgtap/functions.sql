@@ -189,7 +189,7 @@ SELECT has_view('migrate', 'history', 'view migrate.history exists');
 SELECT columns_are('migrate', 'revisions',
     ARRAY['id', 'parents', 'depends_on', 'branch_labels', 'message', 'upgrade',
           'downgrade', 'checksum', 'created_at', 'created_by', 'seq', 'lint_waived',
-          'transactional'],
+          'transactional', 'file'],
     'migrate.revisions has exactly the documented columns');
 SELECT columns_are('migrate', 'applied',
     ARRAY['revision', 'applied_at', 'applied_by', 'duration', 'checksum'],

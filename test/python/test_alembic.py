@@ -1,21 +1,30 @@
-"""Coming from Alembic, against the real Alembic (Debian's python3-alembic)
-and the project in alembic_project/: a labelled branch, a merge, a
-dependency and a data migration.
+"""Coming from Alembic, against the real Alembic (Debian's python3-alembic:
+1.8 on Debian 12, 1.13 on 13, 1.18 on unstable) and the project in
+alembic_project/: a labelled branch, a merge, a dependency and a data
+migration, one revision written as Alembic 1.13 and later write them (typed).
 
 pg_migrate import-alembic keeps the graph; a database that Alembic migrated
 half-way adopts migrate with "pg_migrate stamp --from-alembic" and then
 reaches head with "pg_migrate upgrade head"; its schema and data equal
 those of a database Alembic migrated all the way itself (pg_dump of both,
 without the version tables).
+
+The same project laid out as Alembic 1.16 and later lay it out, configured
+in pyproject.toml ([tool.alembic]) with an alembic.ini for logging only, or
+none, imports to the same files, and a database that Alembic migrated
+half-way through that configuration is adopted; an Alembic before 1.16 is
+refused by name, as is a project that names no scripts folder.
 """
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import uuid
 from pathlib import Path
 
+import alembic
 import psycopg2
 import pytest
 from alembic.config import Config
@@ -27,6 +36,8 @@ ROOT = HERE.parent.parent
 PG_MIGRATE = str(ROOT / "bin" / "pg_migrate")
 BINDIR = os.environ.get("PG_BINDIR", "")
 HALF_WAY, AUDIT = "2b1c3d4e5f6a", "3c2d4e5f6a7b"
+# Alembic 1.16 added [tool.alembic] in pyproject.toml.
+READS_TOML = tuple(int(part) for part in alembic.__version__.split(".")[:2]) >= (1, 16)
 
 
 def admin_execute(sql, *args):
@@ -58,10 +69,13 @@ class Database:
         finally:
             connection.close()
 
-    def alembic(self, *args):
+    def alembic(self, *args, cwd=None):
+        """The alembic command on alembic_project/alembic.ini, or with the
+        configuration it finds in CWD, as a user runs it there."""
         env = dict(os.environ, DATABASE_URL=self.sa_url)
-        result = subprocess.run([sys.executable, "-m", "alembic", "-c", str(PROJECT / "alembic.ini"),
-                                 *args], env=env, capture_output=True, text=True)
+        config = [] if cwd else ["-c", str(PROJECT / "alembic.ini")]
+        result = subprocess.run([sys.executable, "-m", "alembic", *config, *args], cwd=cwd,
+                                env=env, capture_output=True, text=True)
         assert result.returncode == 0, result.stderr
         return result.stdout
 
@@ -101,15 +115,23 @@ def databases():
         admin_execute(f'DROP DATABASE "{database.name}"')
 
 
+def import_alembic(project, folder, cwd=None):
+    return subprocess.run([PG_MIGRATE, "--dir", str(folder), "import-alembic", str(project)],
+                          cwd=cwd, env=dict(os.environ, PYTHON=sys.executable),
+                          capture_output=True, text=True)
+
+
 @pytest.fixture
 def migrations(tmp_path):
     folder = tmp_path / "migrations"
-    result = subprocess.run([PG_MIGRATE, "--dir", str(folder), "import-alembic", str(PROJECT)],
-                            env=dict(os.environ, PYTHON=sys.executable),
-                            capture_output=True, text=True)
+    result = import_alembic(PROJECT, folder)
     assert result.returncode == 0, result.stderr
     assert "Imported 6 revision(s)" in result.stdout
     return folder
+
+
+def texts(folder):
+    return {p.name: p.read_text() for p in Path(folder).glob("*.sql")}
 
 
 def directives(path):
@@ -218,3 +240,127 @@ def test_import_without_alembic_says_what_to_install(tmp_path):
                             capture_output=True, text=True)
     assert result.returncode == 1
     assert "python3-alembic" in result.stderr
+
+
+# ------------------------------------------------ Alembic 1.16's layout
+
+def logging_only_ini():
+    """alembic_project/alembic.ini without its [alembic] section, as
+    Alembic 1.16's pyproject template writes it: logging only."""
+    text = (PROJECT / "alembic.ini").read_text()
+    return re.sub(r"^\[alembic\]\n(?:[^\[\n].*\n|\n)*", "", text, flags=re.M)
+
+
+def pyproject_layout(root, alembic_ini):
+    """alembic_project/ laid out as "alembic init --template pyproject"
+    lays a project out, in ROOT: the scripts in migrations/, configured in
+    pyproject.toml, beside an alembic.ini for logging only (or none)."""
+    root.mkdir()
+    shutil.copytree(PROJECT, root / "migrations", ignore=shutil.ignore_patterns("alembic.ini"))
+    (root / "pyproject.toml").write_text(
+        '[project]\nname = "shop"\nversion = "1.0"\n\n'
+        '[tool.alembic]\n'
+        'script_location = "%(here)s/migrations"\n'
+        # A list: TOML needs no path separator.
+        'version_locations = ["%(here)s/migrations/versions"]\n'
+        'prepend_sys_path = ["."]\n')
+    if alembic_ini:
+        (root / "alembic.ini").write_text(logging_only_ini())
+    return root
+
+
+@pytest.mark.parametrize("alembic_ini", [True, False], ids=["logging-ini", "no-ini"])
+def test_pyproject_project_imports_and_is_adopted_or_names_the_alembic_it_needs(
+        databases, migrations, tmp_path, alembic_ini):
+    assert "[alembic]" not in logging_only_ini() and "[loggers]" in logging_only_ini()
+    app = pyproject_layout(tmp_path / "app", alembic_ini)
+    for project in (app, app / "pyproject.toml"):
+        folder = tmp_path / ("from_" + project.name)
+        result = import_alembic(project, folder)
+        if not READS_TOML:
+            assert result.returncode == 1
+            assert result.stderr == (
+                f"pg_migrate: {app / 'pyproject.toml'} configures Alembic in [tool.alembic], which "
+                f"Alembic reads from 1.16 on, and {sys.executable} has Alembic "
+                f"{alembic.__version__}: install Alembic 1.16 or later, or name a Python that has "
+                "it with PYTHON\n")
+            assert not folder.exists() or not list(folder.iterdir())
+            continue
+        assert result.returncode == 0, result.stderr
+        assert "Imported 6 revision(s) from " in result.stdout
+        assert str(app / "pyproject.toml") in result.stdout
+        # The same revisions as from alembic.ini: byte for byte.
+        assert texts(folder) == texts(migrations)
+    if not READS_TOML:
+        return
+
+    # A database Alembic 1.16+ migrated half-way through that configuration
+    # (the alembic command run in the project's folder) is adopted.
+    reference = databases()
+    reference.alembic("upgrade", "heads")
+    adopted = databases()
+    adopted.alembic("upgrade", HALF_WAY, cwd=app)
+    assert adopted.query("SELECT version_num FROM alembic_version") == [(HALF_WAY,)]
+    stamped = adopt_and_finish(adopted, tmp_path / "from_app")
+    assert HALF_WAY in stamped
+    assert adopted.query("SELECT migrate.current()") == [("6f5a7b8c9d0e",)]
+    assert adopted.schema() == reference.schema()
+
+
+def test_pyproject_beside_a_full_alembic_ini_is_read_as_its_alembic_reads_it(migrations, tmp_path):
+    # Before 1.16 the alembic command reads alembic.ini alone; from 1.16 on
+    # alembic.ini comes first and [tool.alembic] fills in: either way the
+    # project here is the one alembic.ini names.
+    app = tmp_path / "app"
+    shutil.copytree(PROJECT, app)
+    (app / "pyproject.toml").write_text('[tool.alembic]\nscript_location = "%(here)s/nowhere"\n')
+    result = import_alembic(app, tmp_path / "imported")
+    assert result.returncode == 0, result.stderr
+    assert texts(tmp_path / "imported") == texts(migrations)
+
+
+def test_relative_script_location_is_found_from_any_folder(migrations, tmp_path):
+    # Alembic 1.8's generic template writes "script_location = alembic":
+    # relative to where the alembic command runs, the project's folder.
+    app = tmp_path / "app"
+    shutil.copytree(PROJECT, app / "alembic", ignore=shutil.ignore_patterns("alembic.ini"))
+    (app / "alembic.ini").write_text(
+        (PROJECT / "alembic.ini").read_text().replace("script_location = %(here)s",
+                                                      "script_location = alembic"))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    result = import_alembic("../app", "imported", cwd=elsewhere)
+    assert result.returncode == 0, result.stderr
+    assert "into imported" in result.stdout
+    assert texts(elsewhere / "imported") == texts(migrations)
+    assert not (app / "imported").exists()
+
+
+def test_a_project_without_a_scripts_folder_is_named_with_where_to_name_it(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = import_alembic(empty, tmp_path / "m")
+    assert (result.returncode, result.stderr) == (1, (
+        f"pg_migrate: no Alembic project at {empty}: give its folder (with alembic.ini, or "
+        "pyproject.toml with [tool.alembic]) or one of those files\n"))
+
+    (empty / "pyproject.toml").write_text('[project]\nname = "shop"\n')
+    result = import_alembic(empty / "pyproject.toml", tmp_path / "m")
+    assert (result.returncode, result.stderr) == (1, (
+        f"pg_migrate: {empty / 'pyproject.toml'} has no [tool.alembic] table: give the Alembic "
+        "project's alembic.ini, or its pyproject.toml with [tool.alembic] (Alembic 1.16 and "
+        "later)\n"))
+
+    (empty / "alembic.ini").write_text(logging_only_ini())
+    result = import_alembic(empty, tmp_path / "m")
+    assert (result.returncode, result.stderr) == (1, (
+        f"pg_migrate: {empty / 'alembic.ini'} names no script_location: Alembic's scripts folder "
+        "is named there, in [alembic] of alembic.ini or, from Alembic 1.16 on, [tool.alembic] of "
+        "pyproject.toml\n"))
+
+    (empty / "pyproject.toml").write_text('[tool.alembic\nscript_location = "x"\n')
+    result = import_alembic(empty, tmp_path / "m")
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"pg_migrate: cannot read {empty / 'pyproject.toml'}: ")
+    assert result.stderr.endswith(": fix the file, or give the project's alembic.ini\n")
+    assert not (tmp_path / "m").exists()

@@ -1,13 +1,25 @@
 """The environment of the test project: Alembic's generic template, with the
-URL taken from DATABASE_URL when it is set."""
+URL taken from DATABASE_URL when it is set, else from alembic.ini, else (a
+project configured in pyproject.toml may have no alembic.ini) a bare
+postgresql:// for offline mode."""
 
 import os
+from logging.config import fileConfig
 
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
 config = context.config
-url = os.environ.get("DATABASE_URL") or config.get_main_option("sqlalchemy.url")
+# The logging sections of alembic.ini, when there is one: from Alembic 1.16
+# on it may hold only those, or be absent (the alembic command names it
+# all the same).
+if config.config_file_name is not None and os.path.exists(config.config_file_name):
+    fileConfig(config.config_file_name)
+# get_section(), not get_main_option(): an alembic.ini of logging alone has
+# no [alembic] section, and get_main_option() raises for that.
+url = (os.environ.get("DATABASE_URL")
+       or config.get_section(config.config_ini_section, {}).get("sqlalchemy.url")
+       or "postgresql://")
 
 
 def run_migrations_offline():

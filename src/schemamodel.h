@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * diff.h
+ * schemamodel.h
  *		The model of a schema that migrate.diff() compares.
  *
  * Each struct but DiffView starts with its name, and the arrays of them are
@@ -17,12 +17,12 @@
  * live schema's: two objects are equal exactly when their texts are.
  *
  * IDENTIFICATION
- *	  src/diff.h
+ *	  src/schemamodel.h
  *
  *-------------------------------------------------------------------------
  */
-#ifndef MIGRATE_DIFF_H
-#define MIGRATE_DIFF_H
+#ifndef MIGRATE_SCHEMAMODEL_H
+#define MIGRATE_SCHEMAMODEL_H
 
 #include "postgres.h"
 
@@ -129,4 +129,4 @@ extern DiffColumn *diff_find_column(const DiffTable *table, const char *name);
 extern void diff_generate(const SchemaModel *from, const SchemaModel *to,
 						  StringInfo script, List **warnings, bool downgrade);
 
-#endif							/* MIGRATE_DIFF_H */
+#endif							/* MIGRATE_SCHEMAMODEL_H */
