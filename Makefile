@@ -9,7 +9,7 @@ PG_CPPFLAGS = -I$(srcdir)/src
 DATA        = $(wildcard sql/$(EXTENSION)--*.sql)
 SCRIPTS     = bin/pg_migrate bin/pg_migrate_sqlalchemy.py bin/pg_migrate_alembic.py
 
-REGRESS     = install session targets errors run
+REGRESS     = install session errors run
 ISOLATION   = concurrent_upgrade lock_waits applied_answers
 EXTRA_CLEAN = output_iso test/tmp
 

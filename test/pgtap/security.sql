@@ -199,7 +199,8 @@ SELECT throws_ok($$SELECT migrate.revision('RESET SESSION AUTHORIZATION', NULL, 
 SELECT is(migrate.revision('CREATE ROLE regress_migrate_sneaky SUPERUSER', 'SELECT 1', 'needs superuser',
         'sec_super', '{}'),
     'sec_super', 'the deployer can register a script that needs superuser');
-SELECT throws_ok($$SELECT migrate.upgrade('sec_super')$$, '42501', 'must be superuser to create superusers',
+-- The SQLSTATE only: the wording changed in PostgreSQL 16.
+SELECT throws_ok($$SELECT migrate.upgrade('sec_super')$$, '42501', NULL,
     'a script that needs superuser fails for the deployer');
 SELECT is(migrate.revision($$SELECT pg_catalog.pg_read_file('postgresql.conf')$$, 'SELECT 1',
         'reads a server file', 'sec_file', '{}'),
@@ -226,8 +227,7 @@ SELECT is(migrate.revision('ALTER ROLE regress_migrate_deployer SUPERUSER', 'SEL
         'sec_escalate', ARRAY['sec_merge']),
     'sec_escalate', 'the deployer registers a script that would make it a superuser');
 RESET SESSION AUTHORIZATION;
-SELECT throws_ok($$SELECT migrate.upgrade('sec_escalate')$$, '42501',
-    'must be superuser to alter superuser roles or change superuser attribute',
+SELECT throws_ok($$SELECT migrate.upgrade('sec_escalate')$$, '42501', NULL,
     'applied by a superuser, it runs as the deployer and fails');
 SELECT ok(NOT (SELECT rolsuper FROM pg_roles WHERE rolname = 'regress_migrate_deployer'),
     'the deployer is not a superuser');
