@@ -293,11 +293,15 @@ catalog_log_failure(const char *action, const char *revision,
 					TimestampTz finished, const ErrorData *edata)
 {
 	Datum		values[8];
+	char		nulls[9] = "        ";
 
 	log_values(values, action, revision, direction, started, finished);
-	values[6] = CStringGetTextDatum(unpack_sql_state(edata->sqlerrcode));
+	/* No SQLSTATE (0) when the client could not tell it. */
+	values[6] = edata->sqlerrcode == 0 ? (Datum) 0
+		: CStringGetTextDatum(unpack_sql_state(edata->sqlerrcode));
+	nulls[6] = edata->sqlerrcode == 0 ? 'n' : ' ';
 	values[7] = CStringGetTextDatum(edata->message ? edata->message : "");
-	run_query(&q_log_failure, values, NULL, false, 0);
+	run_query(&q_log_failure, values, nulls, false, 0);
 }
 
 /* ---------------------------------------------------------------------

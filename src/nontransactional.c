@@ -608,7 +608,14 @@ migrate_nontransactional_failure(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(1))
 		arg_reject_null("statement");
 	lock_close_statement("nontransactional_failure");
-	if (strlen(sqlstate) != 5 || strspn(sqlstate, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ") != 5)
+	/*
+	 * psql 18 leaves LAST_ERROR_SQLSTATE and LAST_ERROR_MESSAGE empty after
+	 * a statement of \gexec fails: the failure is recorded without them
+	 * (psql printed the error itself).
+	 */
+	if (sqlstate[0] == '\0' && message[0] == '\0')
+		message = "the error psql printed (this psql did not report it)";
+	else if (strlen(sqlstate) != 5 || strspn(sqlstate, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ") != 5)
 		ereport(ERROR,
 				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				errmsg("invalid SQLSTATE \"%s\"", sqlstate),
@@ -618,8 +625,9 @@ migrate_nontransactional_failure(PG_FUNCTION_ARGS)
 	rev = nontransactional_revision(NULL, id);
 	stmt = statement_of(rev, revision_statements(rev, direction, NULL), PG_GETARG_INT32(1));
 	memset(&edata, 0, sizeof(edata));
-	edata.sqlerrcode = MAKE_SQLSTATE(sqlstate[0], sqlstate[1], sqlstate[2],
-									 sqlstate[3], sqlstate[4]);
+	if (sqlstate[0] != '\0')
+		edata.sqlerrcode = MAKE_SQLSTATE(sqlstate[0], sqlstate[1], sqlstate[2],
+										 sqlstate[3], sqlstate[4]);
 	edata.message = psprintf("statement %d (line %d): %s", stmt->number, stmt->line, message);
 	catalog_log_failure(direction == MIGRATE_UP ? "upgrade" : "downgrade", id,
 						direction, now, now, &edata);
