@@ -373,12 +373,13 @@ catalog_set_files(int n, char **ids, char **files)
 }
 
 /*
- * Whether a non-transactional revision is applied (or, with !applied, is
- * not): a plan can only hold one then.  Read through the index that holds
+ * Whether a non-transactional revision is applied (or, with *applied
+ * false, is not; with applied NULL, is registered at all): a plan can only
+ * hold one then.  Read through the index that holds
  * only those, without SPI: what a no-op upgrade by pg_migrate asks first.
  */
 bool
-catalog_any_nontransactional(bool applied)
+catalog_any_nontransactional(const bool *applied)
 {
 	Relation	rel = table_open(catalog_relid("revisions"), AccessShareLock);
 	SysScanDesc scan = systable_beginscan(rel, catalog_relid("revisions_nontransactional_idx"),
@@ -391,7 +392,8 @@ catalog_any_nontransactional(bool applied)
 		bool		isnull;
 		Datum		id = heap_getattr(tuple, 1, RelationGetDescr(rel), &isnull);
 
-		found = catalog_is_applied(TextDatumGetCString(id)) == applied;
+		found = applied == NULL ||
+			catalog_is_applied(TextDatumGetCString(id)) == *applied;
 	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);

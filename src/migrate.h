@@ -304,6 +304,7 @@ extern int	revfile_read_archive(const char *archive, int64 len, char ***names,
 extern bool catalog_writing;
 extern void catalog_connect(void);
 extern void catalog_disconnect(void);
+extern char *catalog_extension_version(void);
 
 /* catalog_state.c: migrate.state, behind lock.c's lock */
 extern int64 catalog_read_changes(void);
@@ -311,7 +312,6 @@ extern char *catalog_lock_holder(Oid classid, Oid objid, int16 part);
 extern bool catalog_cached_state(List **heads, char **current);
 extern void catalog_save_state(const MigrateGraph *graph);
 extern void catalog_invalidate_state(void);
-extern char *catalog_extension_version(void);
 extern bool catalog_synced(const char *fingerprint);
 extern void catalog_set_synced(const char *fingerprint);
 
@@ -342,7 +342,7 @@ extern void catalog_update_revision(const MigrateRevision *rev,
 extern uint64 catalog_reassign(const char *from, const char *to);
 extern void catalog_forget_revision(const char *id);
 extern void catalog_set_files(int n, char **ids, char **files);
-extern bool catalog_any_nontransactional(bool applied);
+extern bool catalog_any_nontransactional(const bool *applied);
 extern char *catalog_fetch_script(const MigrateRevision *rev,
 								  MigrateDirection direction, char **author);
 

@@ -369,8 +369,9 @@ migrate_nontransactional_plan(PG_FUNCTION_ARGS)
 	Tuplestorestate *store = srf_begin(fcinfo, &tupdesc);
 	MigrateGraph *graph;
 	MigrateSteps *steps;
+	bool		applied = direction == MIGRATE_DOWN;
 
-	if (!catalog_any_nontransactional(direction == MIGRATE_DOWN))
+	if (!catalog_any_nontransactional(&applied))
 		return (Datum) 0;
 	catalog_connect();
 	graph = catalog_load_graph(0);

@@ -20,11 +20,11 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
-#include "access/htup_details.h"
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
@@ -300,9 +300,9 @@ migrate_sync(PG_FUNCTION_ARGS)
  * migrate.synced(fingerprint text) RETURNS boolean
  *
  * Whether the last sync was given this fingerprint (pg_migrate's: a
- * digest of its files' sizes, inodes and change times) and nothing changed the
- * revisions or the applied state since, so that a client can skip sending
- * files that a sync would find unchanged.
+ * digest of its files' sizes, inodes and change times) and nothing changed
+ * the revisions or the applied state since, so that a client can skip
+ * sending files that a sync would find unchanged.
  */
 PG_FUNCTION_INFO_V1(migrate_synced);
 Datum
@@ -320,9 +320,9 @@ migrate_synced(PG_FUNCTION_ARGS)
  *
  * What a client such as pg_migrate asks first, in one call: the installed
  * version of the extension (extversion, which a client compares with its
- * own), one try at the
- * migration lock for the session ("migration", or "nontransactional" for
- * both parts, as lock_session() takes them; "none" takes nothing), whether
+ * own), one try at the migration lock for the session ("migration", or
+ * "nontransactional" for both parts, as lock_session() takes them; "none"
+ * takes nothing), whether
  * the server already has the files of this fingerprint (synced(); false
  * when the lock is busy, since its holder may change that), and whether
  * any non-transactional revision is registered (if not, no plan can hold
@@ -355,8 +355,7 @@ migrate_session_start(PG_FUNCTION_ARGS)
 
 	values[0] = BoolGetDatum(locked);
 	values[1] = BoolGetDatum(locked && catalog_synced(fingerprint));
-	values[2] = BoolGetDatum(catalog_any_nontransactional(false) ||
-							 catalog_any_nontransactional(true));
+	values[2] = BoolGetDatum(catalog_any_nontransactional(NULL));
 	values[3] = CStringGetTextDatum(catalog_extension_version());
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
 													  values, nulls)));
