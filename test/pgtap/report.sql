@@ -175,7 +175,7 @@ SELECT throws_ok($$SELECT migrate.synced(repeat('f', 129))$$, '22023', NULL,
     'synced: a fingerprint longer than 128 characters is refused');
 SELECT throws_ok($$SELECT count(*) FROM migrate.sync(ARRAY(SELECT name FROM files ORDER BY name),
                                   ARRAY(SELECT content FROM files ORDER BY name), '')$$, '22023',
-    'invalid fingerprint ""', 'sync: an empty fingerprint is refused, and nothing is synced');
+    'invalid fingerprint ""', 'sync: an empty fingerprint is refused');
 
 -- ------------------------------------------------------------------ session_start
 
