@@ -610,9 +610,9 @@ migrate_nontransactional_failure(PG_FUNCTION_ARGS)
 		arg_reject_null("statement");
 	lock_close_statement("nontransactional_failure");
 	/*
-	 * psql 18 leaves LAST_ERROR_SQLSTATE and LAST_ERROR_MESSAGE empty after
-	 * a statement of \gexec fails: the failure is recorded without them
-	 * (psql printed the error itself).
+	 * psql 17 and 18 leave LAST_ERROR_SQLSTATE and LAST_ERROR_MESSAGE empty
+	 * after a statement of \gexec fails: the failure is recorded without
+	 * them (psql printed the error itself).
 	 */
 	if (sqlstate[0] == '\0' && message[0] == '\0')
 		message = "the error psql printed (this psql did not report it)";

@@ -67,8 +67,8 @@ valid_indexes() {
     [[ "$stderr" == *"statement 2 (line 2) of non-transactional revision a2 failed"* ]]
     [[ "$stderr" == *'It left index public.items_code invalid: fix the cause, then run "pg_migrate upgrade" again, which drops that index and resumes at statement 2.'* ]]
     [ "$(q "SELECT migrate.current()")" = a1 ]
-    # psql 18 does not set LAST_ERROR_SQLSTATE after a failed \gexec.
-    if [ "$(psql -V | sed 's/[^0-9]*\([0-9]*\).*/\1/')" -ge 18 ]; then
+    # psql 17 and 18 do not set LAST_ERROR_SQLSTATE after a failed \gexec.
+    if [ "$(psql -V | sed 's/[^0-9]*\([0-9]*\).*/\1/')" -ge 17 ]; then
         [ "$(q "SELECT coalesce(sqlstate, '-') || ' ' || error FROM migrate.log WHERE NOT success")" = '- statement 2 (line 2): the error psql printed (this psql did not report it)' ]
     else
         [ "$(q "SELECT sqlstate || ' ' || error FROM migrate.log WHERE NOT success")" = '23505 statement 2 (line 2): could not create unique index "items_code"' ]
