@@ -6,8 +6,9 @@
  * Each script is cut into statements by validate.c (the same cut that was
  * checked at registration) and each statement runs through SPI as the
  * role that registered the revision (author.c), with the caller's
- * search_path, under an error context that names
- * the revision, the direction, the statement and its line.  Each step runs
+ * search_path (a tenant's schema first, for a tenant revision), under an
+ * error context that names the revision, the direction, the statement and
+ * its line.  Each step runs
  * in a memory context that is reset before the next, so a long series does
  * not grow the backend.
  *
@@ -44,6 +45,7 @@ typedef struct StatementErrorContext
 	const MigrateRevision *rev;
 	MigrateDirection direction;
 	const ScriptStatement *stmt;
+	const char *tenant;
 } StatementErrorContext;
 
 static void
@@ -51,9 +53,15 @@ statement_error_callback(void *arg)
 {
 	StatementErrorContext *ctx = (StatementErrorContext *) arg;
 
-	errcontext("%s script of revision \"%s\", statement %d, line %d",
-			   ctx->direction == MIGRATE_UP ? "upgrade" : "downgrade",
-			   ctx->rev->id, ctx->stmt->number, ctx->stmt->line);
+	if (ctx->tenant)
+		errcontext("%s script of revision \"%s\", statement %d, line %d, in tenant \"%s\"",
+				   ctx->direction == MIGRATE_UP ? "upgrade" : "downgrade",
+				   ctx->rev->id, ctx->stmt->number, ctx->stmt->line,
+				   ctx->tenant);
+	else
+		errcontext("%s script of revision \"%s\", statement %d, line %d",
+				   ctx->direction == MIGRATE_UP ? "upgrade" : "downgrade",
+				   ctx->rev->id, ctx->stmt->number, ctx->stmt->line);
 }
 
 /* A qualified name for messages. */
@@ -265,9 +273,27 @@ run_statement(const MigrateRevision *rev, const ScriptStatement *stmt,
 	}
 }
 
+/*
+ * A tenant's script finds that tenant's schema first on search_path (it
+ * names no schema), and its name in migrate.tenant.
+ */
+static void
+enter_tenant(const char *tenant)
+{
+	char	   *path = GetConfigOptionByName("search_path", NULL, false);
+
+	(void) set_config_option("search_path",
+							 psprintf("%s%s%s", quote_identifier(tenant),
+									  path[0] ? ", " : "", path),
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
+	(void) set_config_option("migrate.tenant", tenant, PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+}
+
 static void
 run_script(const MigrateRevision *rev, const char *script, Oid author,
-		   MigrateDirection direction)
+		   MigrateDirection direction, const char *tenant)
 {
 	List	   *stmts = script_split(script, script_name(rev->id, direction));
 	ListCell   *lc;
@@ -287,6 +313,7 @@ run_script(const MigrateRevision *rev, const char *script, Oid author,
 	 */
 	ctx.rev = rev;
 	ctx.direction = direction;
+	ctx.tenant = tenant;
 	callback.callback = statement_error_callback;
 	callback.arg = &ctx;
 	callback.previous = NULL;
@@ -299,6 +326,8 @@ run_script(const MigrateRevision *rev, const char *script, Oid author,
 	 * what they were, in and after the caller's transaction.
 	 */
 	guc_level = NewGUCNestLevel();
+	if (tenant)
+		enter_tenant(tenant);
 	author_become(author, &saved);
 	PG_TRY();
 	{
@@ -361,15 +390,18 @@ parents_text(const MigrateRevision *rev)
 
 /*
  * The progress line: "upgrade 1a2b3c4d5e6f -> 3f2a9c1b7d4e (add email):
- * 12.4 ms".  The duration is left out when migrate.report_timing is off.
+ * 12.4 ms", after "tenant acme: " in a tenant.  The duration is left out
+ * when migrate.report_timing is off.
  */
 static void
-report_step(const char *action, const char *from, const char *to,
-			const char *message, const char *suffix, double ms)
+report_step(const char *tenant, const char *action, const char *from,
+			const char *to, const char *message, const char *suffix, double ms)
 {
 	StringInfoData buf;
 
 	initStringInfo(&buf);
+	if (tenant)
+		appendStringInfo(&buf, "tenant %s: ", tenant);
 	appendStringInfo(&buf, "%s %s -> %s", action, from, to);
 	if (message && message[0])
 		appendStringInfo(&buf, " (%s)", message);
@@ -382,9 +414,13 @@ report_step(const char *action, const char *from, const char *to,
 	pfree(buf.data);
 }
 
+/*
+ * Run the steps' scripts and record each as applied (or not): in the
+ * database, or with "tenant" in that tenant's schema and applied state.
+ */
 void
 apply_steps(MigrateGraph *graph, const MigrateSteps *steps,
-			MigrateDirection direction)
+			MigrateDirection direction, const char *tenant)
 {
 	MemoryContext stepcxt;
 	MemoryContext oldcxt;
@@ -416,21 +452,22 @@ apply_steps(MigrateGraph *graph, const MigrateSteps *steps,
 			INSTR_TIME_SET_CURRENT(start);
 			if (script == NULL)
 				elog(ERROR, "revision \"%s\" has no downgrade script", rev->id);
-			run_script(rev, script, role, direction);
+			run_script(rev, script, role, direction, tenant);
 			INSTR_TIME_SET_CURRENT(duration);
 			INSTR_TIME_SUBTRACT(duration, start);
 			ms = INSTR_TIME_GET_MILLISEC(duration);
 
-			catalog_set_applied(rev, direction == MIGRATE_UP, ms);
+			catalog_set_applied(rev, direction == MIGRATE_UP, ms, tenant);
 			rev->applied = direction == MIGRATE_UP;
 			catalog_log(direction == MIGRATE_UP ? "upgrade" : "downgrade",
-						rev->id, direction, started, GetCurrentTimestamp());
+						rev->id, direction, started, GetCurrentTimestamp(),
+						tenant);
 
 			if (direction == MIGRATE_UP)
-				report_step("upgrade", parents_text(rev), rev->id,
+				report_step(tenant, "upgrade", parents_text(rev), rev->id,
 							rev->message, NULL, ms);
 			else
-				report_step("downgrade", rev->id, parents_text(rev),
+				report_step(tenant, "downgrade", rev->id, parents_text(rev),
 							rev->message, NULL, ms);
 
 			MemoryContextReset(stepcxt);
@@ -456,14 +493,14 @@ stamp_steps(MigrateGraph *graph, const MigrateSteps *steps,
 		MigrateRevision *rev = &graph->revs[steps->revs[i]];
 		TimestampTz now = GetCurrentTimestamp();
 
-		catalog_set_applied(rev, direction == MIGRATE_UP, -1);
+		catalog_set_applied(rev, direction == MIGRATE_UP, -1, NULL);
 		rev->applied = direction == MIGRATE_UP;
-		catalog_log("stamp", rev->id, direction, now, now);
+		catalog_log("stamp", rev->id, direction, now, now, NULL);
 		if (direction == MIGRATE_UP)
-			report_step("stamp", parents_text(rev), rev->id, rev->message,
+			report_step(NULL, "stamp", parents_text(rev), rev->id, rev->message,
 						"marked applied, no script run", 0);
 		else
-			report_step("stamp", rev->id, parents_text(rev), rev->message,
+			report_step(NULL, "stamp", rev->id, parents_text(rev), rev->message,
 						"marked not applied, no script run", 0);
 	}
 }

@@ -39,7 +39,7 @@ typedef struct CatalogQuery
 {
 	const char *sql;
 	int			nargs;
-	Oid			argtypes[11];
+	Oid			argtypes[12];
 	bool		keyed;
 	SPIPlanPtr	plan;
 } CatalogQuery;

@@ -39,18 +39,32 @@ static CatalogQuery q_mark_unapplied = {
 	"DELETE FROM migrate.applied WHERE revision OPERATOR(pg_catalog.=) $1",
 	1, {TEXTOID}, true
 };
+static CatalogQuery q_tenant_mark_applied = {
+	"INSERT INTO migrate.tenant_applied"
+	" (tenant, revision, duration, checksum, applied_by)"
+	" SELECT $4, r.id, $2, r.checksum, $3 FROM migrate.revisions r"
+	" WHERE r.id OPERATOR(pg_catalog.=) $1",
+	4, {TEXTOID, INTERVALOID, NAMEOID, TEXTOID}, true
+};
+static CatalogQuery q_tenant_mark_unapplied = {
+	"DELETE FROM migrate.tenant_applied"
+	" WHERE tenant OPERATOR(pg_catalog.=) $2 AND revision OPERATOR(pg_catalog.=) $1",
+	2, {TEXTOID, TEXTOID}, true
+};
 static CatalogQuery q_log = {
-	"INSERT INTO migrate.log"
-	" (action, revision, direction, started_at, finished_at, duration, role)"
-	" VALUES ($1, $2, $3, $4, $5, $5 OPERATOR(pg_catalog.-) $4, $6)",
-	6, {TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, NAMEOID}
+	"INSERT INTO migrate.log (action, revision, direction, started_at,"
+	" finished_at, duration, role, tenant)"
+	" VALUES ($1, $2, $3, $4, $5, $5 OPERATOR(pg_catalog.-) $4, $6, $7)",
+	7, {TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, NAMEOID,
+	TEXTOID}
 };
 static CatalogQuery q_log_failure = {
 	"INSERT INTO migrate.log (action, revision, direction, started_at,"
-	" finished_at, duration, role, success, sqlstate, error)"
-	" VALUES ($1, $2, $3, $4, $5, $5 OPERATOR(pg_catalog.-) $4, $6, false, $7, $8)",
-	8, {TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, NAMEOID,
-	TEXTOID, TEXTOID}
+	" finished_at, duration, role, tenant, success, sqlstate, error)"
+	" VALUES ($1, $2, $3, $4, $5, $5 OPERATOR(pg_catalog.-) $4, $6, $7,"
+	" false, $8, $9)",
+	9, {TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, NAMEOID,
+	TEXTOID, TEXTOID, TEXTOID}
 };
 static CatalogQuery q_statements_done = {
 	"SELECT statement, started_at, done_at IS NOT NULL FROM migrate.statement_progress"
@@ -103,60 +117,95 @@ static CatalogQuery q_applied_unregistered = {
  * callback forgets the answers, and catalog_is_applied() accepts pending
  * invalidations before it looks.
  */
+/*
+ * The key is the id, then a space and the tenant for a tenant's answer:
+ * ids have no spaces.  Tenants are schema names, shorter than NAMEDATALEN.
+ */
+#define ANSWER_KEYLEN	(MIGRATE_ID_MAXLEN + 1 + NAMEDATALEN)
+
 typedef struct AppliedAnswer
 {
-	char		id[MIGRATE_ID_MAXLEN + 1];
+	char		key[ANSWER_KEYLEN];
 	bool		applied;
 } AppliedAnswer;
 
 static HTAB *applied_answers = NULL;
 static Oid	applied_relid = InvalidOid;
+static Oid	tenant_applied_relid = InvalidOid;
 static bool answers_callback_registered = false;
 static TransactionId applied_changed_xid = InvalidTransactionId;
+static TransactionId tenant_changed_xid = InvalidTransactionId;
 
 static void
 forget_applied_answers(Datum arg, Oid relid)
 {
 	if (applied_answers != NULL &&
-		(relid == InvalidOid || relid == applied_relid))
+		(relid == InvalidOid || relid == applied_relid ||
+		 relid == tenant_applied_relid))
 	{
 		hash_destroy(applied_answers);
 		applied_answers = NULL;
 	}
 }
 
-/* Did this transaction change migrate.applied? */
+/* Did this transaction change migrate.applied (or tenant_applied)? */
 static bool
-catalog_changed_here(void)
+catalog_changed_here(bool tenant)
 {
-	return TransactionIdIsValid(applied_changed_xid) &&
-		TransactionIdIsCurrentTransactionId(applied_changed_xid);
+	TransactionId xid = tenant ? tenant_changed_xid : applied_changed_xid;
+
+	return TransactionIdIsValid(xid) && TransactionIdIsCurrentTransactionId(xid);
 }
 
-/* One index probe; never reads the graph. */
+/*
+ * One index probe of migrate.applied, or of tenant_applied for a tenant;
+ * never reads the graph.
+ */
 bool
-catalog_is_applied(const char *id)
+catalog_is_applied(const char *id, const char *tenant)
 {
 	Oid			relid;
 	Relation	rel;
-	ScanKeyData key;
+	ScanKeyData keys[2];
 	SysScanDesc scan;
 	bool		applied;
 	AppliedAnswer *answer;
+	char		answer_key[ANSWER_KEYLEN];
+	bool		cacheable = strlen(id) <= MIGRATE_ID_MAXLEN &&
+		(tenant == NULL || strlen(tenant) < NAMEDATALEN);
+
+	if (cacheable)
+		snprintf(answer_key, sizeof(answer_key), "%s%s%s", id,
+				 tenant ? " " : "", tenant ? tenant : "");
 
 	/* Hear about changes committed since this backend last looked. */
 	AcceptInvalidationMessages();
-	if (applied_answers != NULL && strlen(id) <= MIGRATE_ID_MAXLEN &&
-		(answer = hash_search(applied_answers, id, HASH_FIND, NULL)) != NULL)
+	if (applied_answers != NULL && cacheable &&
+		(answer = hash_search(applied_answers, answer_key, HASH_FIND, NULL)) != NULL)
 		return answer->applied;
 
-	relid = catalog_relid("applied");
+	relid = catalog_relid(tenant ? "tenant_applied" : "applied");
 	rel = table_open(relid, AccessShareLock);
-	ScanKeyEntryInitialize(&key, 0, 1, BTEqualStrategyNumber, InvalidOid,
-						   TupleDescAttr(RelationGetDescr(rel), 0)->attcollation,
-						   F_TEXTEQ, CStringGetTextDatum(id));
-	scan = systable_beginscan(rel, catalog_relid("applied_pkey"), true,
-							  read_snapshot(), 1, &key);
+	if (tenant)
+	{
+		/* The key of tenant_applied: (tenant, revision). */
+		ScanKeyEntryInitialize(&keys[0], 0, 1, BTEqualStrategyNumber, InvalidOid,
+							   TupleDescAttr(RelationGetDescr(rel), 0)->attcollation,
+							   F_TEXTEQ, CStringGetTextDatum(tenant));
+		ScanKeyEntryInitialize(&keys[1], 0, 2, BTEqualStrategyNumber, InvalidOid,
+							   TupleDescAttr(RelationGetDescr(rel), 1)->attcollation,
+							   F_TEXTEQ, CStringGetTextDatum(id));
+		scan = systable_beginscan(rel, catalog_relid("tenant_applied_pkey"), true,
+								  read_snapshot(), 2, keys);
+	}
+	else
+	{
+		ScanKeyEntryInitialize(&keys[0], 0, 1, BTEqualStrategyNumber, InvalidOid,
+							   TupleDescAttr(RelationGetDescr(rel), 0)->attcollation,
+							   F_TEXTEQ, CStringGetTextDatum(id));
+		scan = systable_beginscan(rel, catalog_relid("applied_pkey"), true,
+								  read_snapshot(), 1, keys);
+	}
 	applied = HeapTupleIsValid(systable_getnext(scan));
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
@@ -165,7 +214,7 @@ catalog_is_applied(const char *id)
 	 * Keep the answer, unless this transaction itself changed the catalog
 	 * (its view is not the committed one) or the id cannot be a revision.
 	 */
-	if (strlen(id) <= MIGRATE_ID_MAXLEN && !catalog_changed_here())
+	if (cacheable && !catalog_changed_here(tenant != NULL))
 	{
 		if (applied_answers == NULL)
 		{
@@ -176,13 +225,16 @@ catalog_is_applied(const char *id)
 				CacheRegisterRelcacheCallback(forget_applied_answers, (Datum) 0);
 				answers_callback_registered = true;
 			}
-			ctl.keysize = MIGRATE_ID_MAXLEN + 1;
+			ctl.keysize = ANSWER_KEYLEN;
 			ctl.entrysize = sizeof(AppliedAnswer);
 			applied_answers = hash_create("migrate applied answers", 64, &ctl,
 										  HASH_ELEM | HASH_STRINGS);
 		}
-		applied_relid = relid;
-		answer = hash_search(applied_answers, id, HASH_ENTER, NULL);
+		if (tenant)
+			tenant_applied_relid = relid;
+		else
+			applied_relid = relid;
+		answer = hash_search(applied_answers, answer_key, HASH_ENTER, NULL);
 		answer->applied = applied;
 	}
 	return applied;
@@ -190,20 +242,22 @@ catalog_is_applied(const char *id)
 
 /*
  * Tell every backend (this one at its next command) that migrate.applied
- * changed, so that they forget the answers catalog_is_applied() kept.
- * Sent at commit, like any catalog invalidation; dropped with a rollback,
- * which leaves nothing to forget.
+ * (or tenant_applied) changed, so that they forget the answers
+ * catalog_is_applied() kept.  Sent at commit, like any catalog
+ * invalidation; dropped with a rollback, which leaves nothing to forget.
  */
 void
-catalog_applied_changed(void)
+catalog_applied_changed(bool tenant)
 {
 	TransactionId xid = GetCurrentTransactionId();
+	TransactionId *last = tenant ? &tenant_changed_xid : &applied_changed_xid;
 
 	/* Once per (sub)transaction: applying 10,000 steps sends one. */
-	if (xid != applied_changed_xid)
+	if (xid != *last)
 	{
-		CacheInvalidateRelcacheByRelid(catalog_relid("applied"));
-		applied_changed_xid = xid;
+		CacheInvalidateRelcacheByRelid(catalog_relid(tenant ? "tenant_applied"
+													 : "applied"));
+		*last = xid;
 	}
 }
 
@@ -218,22 +272,24 @@ catalog_applied_changed(void)
  */
 void
 catalog_set_applied(const MigrateRevision *rev, bool applied,
-					double duration_ms)
+					double duration_ms, const char *tenant)
 {
 	if (applied)
 	{
-		Datum		values[3];
-		char		nulls[3] = {' ', ' ', ' '};
+		Datum		values[4];
+		char		nulls[4] = {' ', ' ', ' ', ' '};
 		Interval   *duration = palloc0(sizeof(Interval));
 
 		duration->time = (TimeOffset) (duration_ms * 1000.0);
 		values[0] = CStringGetTextDatum(rev->id);
 		values[1] = IntervalPGetDatum(duration);
 		values[2] = caller_name();
+		values[3] = tenant ? CStringGetTextDatum(tenant) : (Datum) 0;
 		if (duration_ms < 0)
 			nulls[1] = 'n';
 		/* The checksum is copied from the revision's row. */
-		if (run_quiet_write(&q_mark_applied, values, nulls) != 1)
+		if (run_quiet_write(tenant ? &q_tenant_mark_applied : &q_mark_applied,
+							values, nulls) != 1)
 			ereport(ERROR,
 					errcode(ERRCODE_UNDEFINED_OBJECT),
 					errmsg("revision \"%s\" does not exist", rev->id),
@@ -241,11 +297,13 @@ catalog_set_applied(const MigrateRevision *rev, bool applied,
 	}
 	else
 	{
-		Datum		values[1] = {CStringGetTextDatum(rev->id)};
+		Datum		values[2] = {CStringGetTextDatum(rev->id),
+		tenant ? CStringGetTextDatum(tenant) : (Datum) 0};
 
-		run_quiet_write(&q_mark_unapplied, values, NULL);
+		run_quiet_write(tenant ? &q_tenant_mark_unapplied : &q_mark_unapplied,
+						values, NULL);
 	}
-	catalog_applied_changed();
+	catalog_applied_changed(tenant != NULL);
 }
 
 /* Applied revisions that migrate.revisions no longer has. */
@@ -278,29 +336,33 @@ log_values(Datum *values, const char *action, const char *revision,
 void
 catalog_log(const char *action, const char *revision,
 			MigrateDirection direction, TimestampTz started,
-			TimestampTz finished)
+			TimestampTz finished, const char *tenant)
 {
-	Datum		values[6];
+	Datum		values[7];
 
 	log_values(values, action, revision, direction, started, finished);
-	run_query(&q_log, values, NULL, false, 0);
+	values[6] = tenant ? CStringGetTextDatum(tenant) : (Datum) 0;
+	run_query(&q_log, values, tenant ? NULL : "      n", false, 0);
 }
 
 /* A failed step of migrate.run(), committed before the error is raised again. */
 void
 catalog_log_failure(const char *action, const char *revision,
 					MigrateDirection direction, TimestampTz started,
-					TimestampTz finished, const ErrorData *edata)
+					TimestampTz finished, const ErrorData *edata,
+					const char *tenant)
 {
-	Datum		values[8];
-	char		nulls[9] = "        ";
+	Datum		values[9];
+	char		nulls[10] = "         ";
 
 	log_values(values, action, revision, direction, started, finished);
+	values[6] = tenant ? CStringGetTextDatum(tenant) : (Datum) 0;
+	nulls[6] = tenant ? ' ' : 'n';
 	/* No SQLSTATE (0) when the client could not tell it. */
-	values[6] = edata->sqlerrcode == 0 ? (Datum) 0
+	values[7] = edata->sqlerrcode == 0 ? (Datum) 0
 		: CStringGetTextDatum(unpack_sql_state(edata->sqlerrcode));
-	nulls[6] = edata->sqlerrcode == 0 ? 'n' : ' ';
-	values[7] = CStringGetTextDatum(edata->message ? edata->message : "");
+	nulls[7] = edata->sqlerrcode == 0 ? 'n' : ' ';
+	values[8] = CStringGetTextDatum(edata->message ? edata->message : "");
 	run_query(&q_log_failure, values, nulls, false, 0);
 }
 

@@ -34,11 +34,12 @@
 enum
 {
 	REV_ID, REV_PARENTS, REV_DEPENDS, REV_LABELS, REV_MESSAGE, REV_UPGRADE,
-	REV_DOWNGRADE, REV_CHECKSUM, REV_SEQ, REV_TRANSACTIONAL, REV_NCOLUMNS
+	REV_DOWNGRADE, REV_CHECKSUM, REV_SEQ, REV_TRANSACTIONAL, REV_SCOPE,
+	REV_NCOLUMNS
 };
 static const char *const revision_columns[REV_NCOLUMNS] = {
 	"id", "parents", "depends_on", "branch_labels", "message", "upgrade",
-	"downgrade", "checksum", "seq", "transactional"
+	"downgrade", "checksum", "seq", "transactional", "scope"
 };
 
 static AttrNumber
@@ -52,6 +53,111 @@ attnum_of(Relation rel, const char *column)
 	return attnum;
 }
 
+/* Is this migrate.revisions.scope value 'tenant'? */
+static bool
+is_tenant_scope(Datum scope)
+{
+	text	   *t = DatumGetTextPP(scope);
+
+	return VARSIZE_ANY_EXHDR(t) == 6 && memcmp(VARDATA_ANY(t), "tenant", 6) == 0;
+}
+
+/*
+ * A tenant revision's dependencies on database revisions are not edges of
+ * the tenant graph: the tenant frame checks them against the database's
+ * applied state.  Registration puts them after the tenant ones, so they
+ * stay in depends_ids, past ndepends, in the order the checksum covers.
+ */
+static void
+split_external_depends(MigrateRevision *revs, int nrevs,
+					   char **database_ids, int ndatabase)
+{
+	HTAB	   *ids;
+	HASHCTL		ctl;
+
+	ctl.keysize = MIGRATE_ID_MAXLEN + 1;
+	ctl.entrysize = MIGRATE_ID_MAXLEN + 1;
+	ctl.hcxt = CurrentMemoryContext;
+	ids = hash_create("migrate database ids", Max(ndatabase, 16), &ctl,
+					  HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	for (int i = 0; i < ndatabase; i++)
+		(void) hash_search(ids, database_ids[i], HASH_ENTER, NULL);
+	for (int i = 0; i < nrevs; i++)
+	{
+		MigrateRevision *rev = &revs[i];
+		char	  **kept = palloc(sizeof(char *) * Max(rev->ndepends, 1));
+		char	  **external = palloc(sizeof(char *) * Max(rev->ndepends, 1));
+		int			nkept = 0;
+
+		for (int j = 0; j < rev->ndepends; j++)
+		{
+			if (strlen(rev->depends_ids[j]) <= MIGRATE_ID_MAXLEN &&
+				hash_search(ids, rev->depends_ids[j], HASH_FIND, NULL) != NULL)
+				external[rev->nexternal++] = rev->depends_ids[j];
+			else
+				kept[nkept++] = rev->depends_ids[j];
+		}
+		if (rev->nexternal == 0)
+			continue;
+		memcpy(rev->depends_ids, kept, sizeof(char *) * nkept);
+		memcpy(rev->depends_ids + nkept, external,
+			   sizeof(char *) * rev->nexternal);
+		rev->ndepends = nkept;
+		rev->external_ids = rev->depends_ids + nkept;
+	}
+	hash_destroy(ids);
+}
+
+/*
+ * Mark the revisions a table of applied state (migrate.applied, or
+ * tenant_applied for any tenant) lists, with when and, with
+ * GRAPH_CHECKSUMS, the checksum they were applied with.
+ */
+static void
+mark_applied(MigrateGraph *graph, const char *table, Snapshot snapshot,
+			 int parts, StringArena *arena)
+{
+	Relation	rel = table_open(catalog_relid(table), AccessShareLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+	AttrNumber	revision_col = attnum_of(rel, "revision");
+	AttrNumber	applied_at_col = attnum_of(rel, "applied_at");
+	AttrNumber	checksum_col = attnum_of(rel, "checksum");
+	TableScanDesc scan = table_beginscan(rel, snapshot, 0, NULL);
+	HeapTuple	tuple;
+
+	while ((tuple = heap_getnext(scan, ForwardScanDirection)) != NULL)
+	{
+		bool		isnull;
+		text	   *id = DatumGetTextPP(heap_getattr(tuple, revision_col, desc, &isnull));
+		char		key[MIGRATE_ID_MAXLEN + 1];
+		int			len = VARSIZE_ANY_EXHDR(id);
+		Datum		checksum;
+		MigrateRevision *rev;
+		int			found;
+
+		if (len > MIGRATE_ID_MAXLEN)
+			continue;
+		memcpy(key, VARDATA_ANY(id), len);
+		key[len] = '\0';
+		if ((found = graph_find(graph, key)) < 0 || graph->revs[found].phantom)
+			continue;
+		rev = &graph->revs[found];
+		if (rev->applied)
+			continue;
+		rev->applied = true;
+		rev->has_applied_at = true;
+		rev->applied_at = DatumGetTimestampTz(heap_getattr(tuple, applied_at_col,
+														   desc, &isnull));
+		if (parts & GRAPH_CHECKSUMS)
+		{
+			checksum = heap_getattr(tuple, checksum_col, desc, &isnull);
+			rev->applied_checksum = isnull ? NULL : arena_text(arena, checksum);
+		}
+	}
+	table_endscan(scan);
+	table_close(rel, AccessShareLock);
+}
+
 static int
 compare_seq(const void *a, const void *b)
 {
@@ -62,9 +168,9 @@ compare_seq(const void *a, const void *b)
 }
 
 /*
- * Read the graph: every revision with its edges and applied state, by one
- * scan of migrate.revisions and one of migrate.applied; with the scripts
- * and checksums too when the caller asks for them ("parts").
+ * Read the graph: every revision of a scope with its edges and applied
+ * state, by one scan of migrate.revisions and one of migrate.applied; with
+ * the scripts and checksums too when the caller asks for them ("parts").
  */
 MigrateGraph *
 catalog_load_graph(int parts)
@@ -82,6 +188,12 @@ catalog_load_graph(int parts)
 	AttrNumber	col[REV_NCOLUMNS];
 	Datum	   *values;
 	bool	   *nulls;
+	bool		want_tenant = (parts & GRAPH_TENANT) != 0;
+	bool		all_scopes = (parts & GRAPH_ALL_SCOPES) != 0;
+	char	  **database_ids = NULL;	/* skipped ones, for the tenant graph */
+	int			ndatabase = 0;
+	int			database_capacity = 0;
+	bool		any_depends = false;
 
 	/*
 	 * What this transaction wrote so far, and under READ COMMITTED what
@@ -117,8 +229,26 @@ catalog_load_graph(int parts)
 			memset(revs + capacity, 0, sizeof(MigrateRevision) * capacity);
 			capacity *= 2;
 		}
-		rev = &revs[nrevs++];
 		heap_deform_tuple(tuple, desc, values, nulls);
+		if (is_tenant_scope(values[col[REV_SCOPE] - 1]) != want_tenant &&
+			!all_scopes)
+		{
+			if (want_tenant)
+			{
+				if (ndatabase == database_capacity)
+				{
+					database_capacity = Max(64, database_capacity * 2);
+					database_ids = database_ids == NULL
+						? palloc(sizeof(char *) * database_capacity)
+						: repalloc(database_ids, sizeof(char *) * database_capacity);
+				}
+				database_ids[ndatabase++] = arena_text(&arena,
+													   values[col[REV_ID] - 1]);
+			}
+			continue;
+		}
+		rev = &revs[nrevs++];
+		rev->tenant_scope = is_tenant_scope(values[col[REV_SCOPE] - 1]);
 		rev->id = arena_text(&arena, values[col[REV_ID] - 1]);
 		rev->parent_ids = arena_text_array(&arena, values[col[REV_PARENTS] - 1],
 										   nulls[col[REV_PARENTS] - 1], &rev->nparents);
@@ -126,6 +256,7 @@ catalog_load_graph(int parts)
 											nulls[col[REV_DEPENDS] - 1], &rev->ndepends);
 		rev->labels = arena_text_array(&arena, values[col[REV_LABELS] - 1],
 									   nulls[col[REV_LABELS] - 1], &rev->nlabels);
+		any_depends |= rev->ndepends > 0;
 		rev->message = arena_text(&arena, values[col[REV_MESSAGE] - 1]);
 		rev->has_downgrade = !nulls[col[REV_DOWNGRADE] - 1];
 		rev->seq = DatumGetInt64(values[col[REV_SEQ] - 1]);
@@ -144,43 +275,20 @@ catalog_load_graph(int parts)
 
 	/* Registration order, which breaks ties everywhere in the graph. */
 	qsort(revs, nrevs, sizeof(MigrateRevision), compare_seq);
+	if (want_tenant && any_depends && ndatabase > 0)
+		split_external_depends(revs, nrevs, database_ids, ndatabase);
 	graph = graph_build(revs, nrevs, (parts & GRAPH_LENIENT) != 0);
+	if (want_tenant)
+	{
+		UnregisterSnapshot(snapshot);
+		return graph;
+	}
 
 	/* The applied state; a row for an unregistered id is ignored. */
-	rel = table_open(catalog_relid("applied"), AccessShareLock);
-	desc = RelationGetDescr(rel);
-	col[0] = attnum_of(rel, "revision");
-	col[1] = attnum_of(rel, "applied_at");
-	col[2] = attnum_of(rel, "checksum");
-	scan = table_beginscan(rel, snapshot, 0, NULL);
-	while ((tuple = heap_getnext(scan, ForwardScanDirection)) != NULL)
-	{
-		bool		isnull;
-		text	   *id = DatumGetTextPP(heap_getattr(tuple, col[0], desc, &isnull));
-		char		key[MIGRATE_ID_MAXLEN + 1];
-		int			len = VARSIZE_ANY_EXHDR(id);
-		Datum		checksum;
-		MigrateRevision *rev;
-		int			found;
-
-		if (len > MIGRATE_ID_MAXLEN)
-			continue;
-		memcpy(key, VARDATA_ANY(id), len);
-		key[len] = '\0';
-		if ((found = graph_find(graph, key)) < 0 || graph->revs[found].phantom)
-			continue;
-		rev = &graph->revs[found];
-		rev->applied = true;
-		rev->has_applied_at = true;
-		rev->applied_at = DatumGetTimestampTz(heap_getattr(tuple, col[1], desc, &isnull));
-		if (parts & GRAPH_CHECKSUMS)
-		{
-			checksum = heap_getattr(tuple, col[2], desc, &isnull);
-			rev->applied_checksum = isnull ? NULL : arena_text(&arena, checksum);
-		}
-	}
-	table_endscan(scan);
-	table_close(rel, AccessShareLock);
+	mark_applied(graph, "applied", snapshot, parts, &arena);
+	/* With both scopes, a tenant revision applied in any tenant is applied. */
+	if (all_scopes)
+		mark_applied(graph, "tenant_applied", snapshot, 0, &arena);
 	UnregisterSnapshot(snapshot);
 	return graph;
 }

@@ -61,8 +61,11 @@ static CatalogQuery q_label_prefix = {
 };
 static CatalogQuery q_fetch_revision = {
 	"SELECT r.parents, r.depends_on, r.branch_labels, r.message, r.checksum,"
-	" r.downgrade IS NOT NULL, a.revision IS NOT NULL, r.transactional,"
-	" r.upgrade, r.downgrade"
+	" r.downgrade IS NOT NULL,"
+	" a.revision IS NOT NULL OR EXISTS (SELECT 1 FROM migrate.tenant_applied t"
+	"                                   WHERE t.revision OPERATOR(pg_catalog.=) r.id),"
+	" r.transactional, r.upgrade, r.downgrade,"
+	" r.scope OPERATOR(pg_catalog.=) 'tenant'"
 	" FROM migrate.revisions r"
 	" LEFT JOIN migrate.applied a ON a.revision OPERATOR(pg_catalog.=) r.id"
 	" WHERE r.id OPERATOR(pg_catalog.=) $1",
@@ -71,10 +74,10 @@ static CatalogQuery q_fetch_revision = {
 static CatalogQuery q_insert_revision = {
 	"INSERT INTO migrate.revisions (id, parents, depends_on, branch_labels,"
 	" message, upgrade, downgrade, checksum, created_by, lint_waived,"
-	" transactional)"
-	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-	11, {TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTOID, TEXTOID,
-	TEXTOID, TEXTOID, NAMEOID, TEXTARRAYOID, BOOLOID}
+	" transactional, scope)"
+	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+	12, {TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTOID, TEXTOID,
+	TEXTOID, TEXTOID, NAMEOID, TEXTARRAYOID, BOOLOID, TEXTOID}
 };
 static CatalogQuery q_update_revision = {
 	"UPDATE migrate.revisions SET parents = $2, depends_on = $3,"
@@ -82,10 +85,10 @@ static CatalogQuery q_update_revision = {
 	" checksum = $8,"
 	" created_at = CASE WHEN $9 IS NULL THEN created_at ELSE pg_catalog.now() END,"
 	" created_by = COALESCE($9, created_by),"
-	" lint_waived = $10, transactional = $11"
+	" lint_waived = $10, transactional = $11, scope = $12"
 	" WHERE id OPERATOR(pg_catalog.=) $1",
-	11, {TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTOID, TEXTOID,
-	TEXTOID, TEXTOID, NAMEOID, TEXTARRAYOID, BOOLOID}, true
+	12, {TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTOID, TEXTOID,
+	TEXTOID, TEXTOID, NAMEOID, TEXTARRAYOID, BOOLOID, TEXTOID}, true
 };
 static CatalogQuery q_reassign = {
 	"UPDATE migrate.revisions SET created_by = $2"
@@ -134,8 +137,9 @@ catalog_fetch_script(const MigrateRevision *rev, MigrateDirection direction,
 	SPI_freetuptable(SPI_tuptable);
 	if (strcmp(checksum, catalog_checksum(upgrade, downgrade,
 										  rev->nparents, rev->parent_ids,
-										  rev->ndepends, rev->depends_ids,
-										  rev->transactional)) != 0)
+										  rev->ndepends + rev->nexternal,
+										  rev->depends_ids, rev->transactional,
+										  rev->tenant_scope)) != 0)
 		ereport(ERROR,
 				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				errmsg("revision \"%s\" was changed in migrate.revisions since it was registered",
@@ -162,7 +166,7 @@ append_field(StringInfo buf, const char *field)
 char *
 catalog_checksum(const char *upgrade, const char *downgrade,
 				 int nparents, char **parents, int ndepends, char **depends,
-				 bool transactional)
+				 bool transactional, bool tenant_scope)
 {
 	StringInfoData buf;
 	char	   *result;
@@ -180,10 +184,43 @@ catalog_checksum(const char *upgrade, const char *downgrade,
 	/* Only when set, so that the checksums of other revisions stay as they were. */
 	if (!transactional)
 		appendStringInfoString(&buf, "non-transactional");
+	if (tenant_scope)
+		appendStringInfoString(&buf, "scope tenant");
 
 	result = sha256_hex(buf.data, buf.len);
 	pfree(buf.data);
 	return result;
+}
+
+static CatalogQuery q_tenant_revisions = {
+	"SELECT u.id FROM pg_catalog.unnest($1) AS u(id)"
+	" WHERE EXISTS (SELECT 1 FROM migrate.revisions r"
+	"               WHERE r.id OPERATOR(pg_catalog.=) u.id"
+	"                 AND r.scope OPERATOR(pg_catalog.=) 'tenant')",
+	1, {TEXTARRAYOID}, true
+};
+
+/* Which of these registered ids are tenant revisions: tenant[i] for ids[i]. */
+void
+catalog_tenant_revisions(int n, char **ids, bool *tenant)
+{
+	Datum		values[1];
+	uint64		nrows;
+
+	memset(tenant, 0, sizeof(bool) * n);
+	if (n == 0)
+		return;
+	values[0] = text_array_datum(n, ids);
+	nrows = run_query(&q_tenant_revisions, values, NULL, false, 0);
+	for (uint64 i = 0; i < nrows; i++)
+	{
+		char	   *id = text_column(i, 1, NULL);
+
+		for (int j = 0; j < n; j++)
+			if (strcmp(ids[j], id) == 0)
+				tenant[j] = true;
+	}
+	SPI_freetuptable(SPI_tuptable);
 }
 
 /* Which of these ids are not registered, in the order given. */
@@ -286,6 +323,7 @@ catalog_fetch_revision(const char *id, MigrateRevision *rev)
 	rev->transactional = bool_column(0, 8);
 	rev->upgrade = text_column(0, 9, NULL);
 	rev->downgrade = text_column(0, 10, NULL);
+	rev->tenant_scope = bool_column(0, 11);
 	SPI_freetuptable(SPI_tuptable);
 	return true;
 }
@@ -317,7 +355,8 @@ revision_values(const MigrateRevision *rev, const char *upgrade,
 	values[8] = caller_name();
 	values[9] = text_list_datum(rev->lint_waived);
 	values[10] = BoolGetDatum(rev->transactional);
-	memset(nulls, ' ', 11);
+	values[11] = CStringGetTextDatum(rev->tenant_scope ? "tenant" : "database");
+	memset(nulls, ' ', 12);
 	nulls[6] = downgrade ? ' ' : 'n';
 }
 
@@ -325,8 +364,8 @@ void
 catalog_insert_revision(const MigrateRevision *rev, const char *upgrade,
 						const char *downgrade)
 {
-	Datum		values[11];
-	char		nulls[11];
+	Datum		values[12];
+	char		nulls[12];
 
 	revision_values(rev, upgrade, downgrade, values, nulls);
 	run_query(&q_insert_revision, values, nulls, false, 0);
@@ -341,8 +380,8 @@ void
 catalog_update_revision(const MigrateRevision *rev, const char *upgrade,
 						const char *downgrade, bool new_author)
 {
-	Datum		values[11];
-	char		nulls[11];
+	Datum		values[12];
+	char		nulls[12];
 
 	revision_values(rev, upgrade, downgrade, values, nulls);
 	if (!new_author)
@@ -393,7 +432,7 @@ catalog_any_nontransactional(const bool *applied)
 		Datum		id = heap_getattr(tuple, 1, RelationGetDescr(rel), &isnull);
 
 		found = applied == NULL ||
-			catalog_is_applied(TextDatumGetCString(id)) == *applied;
+			catalog_is_applied(TextDatumGetCString(id), NULL) == *applied;
 	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);

@@ -321,7 +321,7 @@ migrate_catalog_changed(PG_FUNCTION_ARGS)
 		catalog_disconnect();
 		if (strcmp(RelationGetRelationName(((TriggerData *) fcinfo->context)->tg_relation),
 				   "applied") == 0)
-			catalog_applied_changed();
+			catalog_applied_changed(false);
 	}
 	return PointerGetDatum(NULL);
 }

@@ -56,6 +56,22 @@ arg_bool(FunctionCallInfo fcinfo, int argno, const char *argname)
 	return PG_GETARG_BOOL(argno);
 }
 
+/* A scope argument: true for 'tenant', false for 'database'. */
+bool
+arg_scope(FunctionCallInfo fcinfo, int argno)
+{
+	char	   *scope = arg_text(fcinfo, argno, "scope");
+
+	if (strcmp(scope, "tenant") == 0)
+		return true;
+	if (strcmp(scope, "database") != 0)
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("invalid scope \"%s\"", scope),
+				errhint("A revision's scope is \"database\" (applied once) or \"tenant\" (applied in every tenant schema)."));
+	return false;
+}
+
 /*
  * A text[] argument as C strings, each checked with validate_id() and
  * listed at most once.  "what" names an element in messages.

@@ -80,22 +80,38 @@ migrate_plan(PG_FUNCTION_ARGS)
  * ---------------------------------------------------------------------
  */
 
+static void
+refuse_unknown_tenant(const char *tenant)
+{
+	ereport(ERROR,
+			errcode(ERRCODE_UNDEFINED_OBJECT),
+			errmsg("tenant \"%s\" does not exist", tenant),
+			errhint("SELECT tenant FROM migrate.tenants lists the tenants."));
+}
+
 /*
- * migrate.current() RETURNS text
+ * migrate.current(tenant text DEFAULT NULL) RETURNS text
  *
- * The applied heads sorted by id and joined by ",", or NULL.
+ * The applied heads sorted by id and joined by ",", or NULL: the
+ * database's, or a tenant's as its last change recorded them.
  */
 PG_FUNCTION_INFO_V1(migrate_current);
 Datum
 migrate_current(PG_FUNCTION_ARGS)
 {
 	MemoryContext callercxt = CurrentMemoryContext;
+	char	   *tenant = PG_NARGS() > 0 ? arg_text_or_null(fcinfo, 0) : NULL;
 	List	   *heads;
 	char	   *current;
 	Datum		result;
 
 	catalog_connect();
-	if (!catalog_cached_state(&heads, &current))
+	if (tenant)
+	{
+		if (!catalog_tenant_exists(tenant, &current))
+			refuse_unknown_tenant(tenant);
+	}
+	else if (!catalog_cached_state(&heads, &current))
 		current = graph_current_string(catalog_load_graph(GRAPH_LENIENT));
 	result = result_text(fcinfo, callercxt, current);
 	catalog_disconnect();
@@ -140,50 +156,71 @@ migrate_heads(PG_FUNCTION_ARGS)
 }
 
 /*
- * migrate.is_applied(revision text) RETURNS boolean
+ * migrate.is_applied(revision text, tenant text DEFAULT NULL) RETURNS boolean
  *
- * One index probe: true when the revision (full id) is applied.
+ * One index probe: true when the revision (full id) is applied, in the
+ * database or in the tenant.
  */
 PG_FUNCTION_INFO_V1(migrate_is_applied);
 Datum
 migrate_is_applied(PG_FUNCTION_ARGS)
 {
 	char	   *id = arg_text(fcinfo, 0, "revision");
+	char	   *tenant = arg_text_or_null(fcinfo, 1);
 	bool		applied;
 
 	catalog_connect();
-	applied = catalog_is_applied(id);
+	applied = catalog_is_applied(id, tenant);
 	catalog_disconnect();
 	PG_RETURN_BOOL(applied);
 }
 
 /*
- * migrate.require(revision text) RETURNS void
+ * migrate.require(revision text, tenant text DEFAULT NULL) RETURNS void
  *
- * Returns when the revision is applied; otherwise raises an error that
- * says how far behind the database is and what to run.
+ * Returns when the revision is applied (in the tenant, with tenant);
+ * otherwise raises an error that says how far behind the database (or the
+ * tenant) is and what to run.
  */
 PG_FUNCTION_INFO_V1(migrate_require);
 Datum
 migrate_require(PG_FUNCTION_ARGS)
 {
 	char	   *id = arg_text(fcinfo, 0, "revision");
+	char	   *tenant = arg_text_or_null(fcinfo, 1);
 	MigrateGraph *graph;
 	int			wanted;
 	char	   *current;
 	bool	   *needed;
 	int		   *missing;
 	int			nmissing = 0;
+	const char *where;
+	char	   *catch_up;
 
 	catalog_connect();
-	if (catalog_is_applied(id))
+	if (catalog_is_applied(id, tenant))
 	{
 		catalog_disconnect();
 		PG_RETURN_VOID();
 	}
 
 	/* The slow path: only taken when the application must refuse to run. */
-	graph = catalog_load_graph(GRAPH_LENIENT);
+	if (tenant)
+	{
+		if (!catalog_tenant_exists(tenant, NULL))
+			refuse_unknown_tenant(tenant);
+		graph = catalog_load_graph(GRAPH_TENANT | GRAPH_LENIENT);
+		catalog_tenant_applied(graph, tenant);
+		where = psprintf("tenant \"%s\"", tenant);
+		catch_up = psprintf("SELECT migrate.upgrade('head', tenant => '%s'); or CALL migrate.run_tenants();",
+							tenant);
+	}
+	else
+	{
+		graph = catalog_load_graph(GRAPH_LENIENT);
+		where = "the database";
+		catch_up = MIGRATE_CATCH_UP ".";
+	}
 	current = graph_current_string(graph);
 	wanted = graph_find(graph, id);
 	if (wanted < 0)
@@ -209,12 +246,14 @@ migrate_require(PG_FUNCTION_ARGS)
 					? errhint("Pass the full id: SELECT migrate.require('%s');",
 							  graph->revs[matches[0]].id)
 					: 0);
+		tenant_refuse_other_scope(graph, id, tenant != NULL);
 		ereport(ERROR,
 				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				errmsg("revision \"%s\" is not applied", id),
-				errdetail("The database does not know revision \"%s\": it is not registered.  The database is at %s.",
-						  id, current ? current : "base"),
-				errhint("To catch up, run " MIGRATE_CATCH_UP "."));
+				errdetail("The database does not know revision \"%s\": it is not registered.  %c%s is at %s.",
+						  id, pg_toupper(where[0]), where + 1,
+						  current ? current : "base"),
+				errhint("To catch up, run %s", catch_up));
 	}
 
 	needed = palloc0(sizeof(bool) * graph->nrevs);
@@ -226,13 +265,14 @@ migrate_require(PG_FUNCTION_ARGS)
 
 	ereport(ERROR,
 			errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-			errmsg("revision \"%s\" is not applied", id),
-			errdetail_plural("The database is at %s and is %d revision behind: %s.",
-							 "The database is at %s and is %d revisions behind: %s.",
-							 nmissing,
+			tenant ? errmsg("revision \"%s\" is not applied in tenant \"%s\"", id, tenant)
+			: errmsg("revision \"%s\" is not applied", id),
+			errdetail_plural("%c%s is at %s and is %d revision behind: %s.",
+							 "%c%s is at %s and is %d revisions behind: %s.",
+							 nmissing, pg_toupper(where[0]), where + 1,
 							 current ? current : "base", nmissing,
 							 graph_id_list(graph, missing, nmissing, false)),
-			errhint("To catch up, run " MIGRATE_CATCH_UP "."));
+			errhint("To catch up, run %s", catch_up));
 	PG_RETURN_VOID();			/* not reached */
 }
 
@@ -297,8 +337,9 @@ migrate_verify(PG_FUNCTION_ARGS)
 			continue;
 		content = catalog_checksum(rev->upgrade, rev->downgrade,
 								   rev->nparents, rev->parent_ids,
-								   rev->ndepends, rev->depends_ids,
-								   rev->transactional);
+								   rev->ndepends + rev->nexternal,
+								   rev->depends_ids, rev->transactional,
+								   rev->tenant_scope);
 		if (rev->applied && strcmp(rev->applied_checksum, content) != 0)
 			put_problem(store, tupdesc, rev->id,
 						"changed since it was applied: its scripts, parents or depends_on differ from what ran");

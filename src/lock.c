@@ -7,7 +7,7 @@
  * The lock is an object lock on migrate's own row of pg_extension, in
  * ExclusiveLock mode and the user lock method (see lock_tag()): every
  * state-changing call takes it for its transaction first, waiting at most
- * migrate.lock_wait.  Only migrate's functions can take it, unlike an
+ * migrate.lock_wait; calls that move tenants take it in ShareLock mode.  Only migrate's functions can take it, unlike an
  * advisory key, which any connected role can take and keep.  pg_migrate
  * holds it for its session (lock_session(), which waits holding no
  * snapshot), and while it runs the statements of a non-transactional
@@ -172,23 +172,23 @@ refuse_wait_behind_nontransactional(void)
  * migrate.lock_wait allows, polling a try-lock so the wait can be bounded.
  */
 static void
-acquire_migration_lock(void)
+acquire_migration_lock(LOCKMODE mode)
 {
 	LOCKTAG		tag;
 	TimestampTz start;
 
 	lock_tag(&tag, LOCK_MIGRATION);
-	if (try_lock(&tag, ExclusiveLock, false))
+	if (try_lock(&tag, mode, false))
 		return;
 	refuse_wait_behind_nontransactional();
 	if (migrate_lock_wait < 0)
 	{
-		(void) LockAcquire(&tag, ExclusiveLock, false, false);
+		(void) LockAcquire(&tag, mode, false, false);
 		return;
 	}
 
 	start = GetCurrentTimestamp();
-	while (!try_lock(&tag, ExclusiveLock, false))
+	while (!try_lock(&tag, mode, false))
 	{
 		if (TimestampDifferenceExceeds(start, GetCurrentTimestamp(),
 									   migrate_lock_wait))
@@ -209,7 +209,23 @@ int64
 lock_state_change(const char *funcname)
 {
 	lock_refuse_state_change(funcname);
-	acquire_migration_lock();
+	acquire_migration_lock(ExclusiveLock);
+	return catalog_read_changes();
+}
+
+/*
+ * A call that moves tenants: the guards, and the migration lock in share
+ * mode, which calls moving other tenants share too, but not registration
+ * or a change of the database's state (a tenant revision may depend on a
+ * database revision).  Each tenant is then locked on its own
+ * (catalog_tenant_lock).  Returns the state's change counter: registration
+ * moves it, tenants do not.
+ */
+int64
+lock_tenant_change(const char *funcname)
+{
+	lock_refuse_state_change(funcname);
+	acquire_migration_lock(ShareLock);
 	return catalog_read_changes();
 }
 
@@ -239,6 +255,13 @@ lock_try_session(bool nontransactional)
 		session_parts |= LOCK_NONTRANSACTIONAL;
 	}
 	return true;
+}
+
+/* Does this session hold the migration lock (lock_session())? */
+bool
+lock_session_held(void)
+{
+	return (session_parts & LOCK_MIGRATION) != 0;
 }
 
 /*

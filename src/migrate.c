@@ -34,6 +34,9 @@ int			migrate_ddl_lock_retries = 5;
 /* migrate.restore_point: create a restore point before the first script */
 bool		migrate_restore_point = false;
 
+/* migrate.tenant: the tenant whose script runs, set only while it runs */
+static char *migrate_tenant = NULL;
+
 /* migrate.lint: what registration does with lint findings */
 int			migrate_lint_mode = MIGRATE_LINT_WARN;
 
@@ -96,6 +99,15 @@ _PG_init(void)
 							 PGC_USERSET,
 							 0,
 							 NULL, NULL, NULL);
+
+	DefineCustomStringVariable("migrate.tenant",
+							   "The tenant schema whose tenant revision script is running.",
+							   "Set by migrate while a tenant revision's script runs, for the script to read with current_setting('migrate.tenant'); empty otherwise.",
+							   &migrate_tenant,
+							   "",
+							   PGC_USERSET,
+							   0,
+							   NULL, NULL, NULL);
 
 	DefineCustomEnumVariable("migrate.lint",
 							 "What registering a revision does with the findings of migrate.lint().",

@@ -57,6 +57,7 @@ typedef struct MigrateRevision
 	bool		has_downgrade;
 	bool		transactional;	/* false: pg_migrate runs it statement by statement */
 	bool		phantom;		/* named, but not registered (lenient graphs) */
+	bool		tenant_scope;	/* applied in every tenant schema */
 
 	int			nparents;
 	char	  **parent_ids;
@@ -66,6 +67,13 @@ typedef struct MigrateRevision
 	int		   *depends;
 	int			nlabels;
 	char	  **labels;
+	/*
+	 * Database revisions a tenant revision depends on: not edges of its
+	 * graph.  They follow its dependencies in depends_ids (external_ids
+	 * points there), as registered.
+	 */
+	int			nexternal;
+	char	  **external_ids;
 
 	/* reverse edges, filled by graph_build() */
 	int			nchildren;
@@ -235,6 +243,7 @@ extern void arg_reject_null(const char *argname) pg_attribute_noreturn();
 extern char *arg_text(FunctionCallInfo fcinfo, int argno, const char *argname);
 extern char *arg_text_or_null(FunctionCallInfo fcinfo, int argno);
 extern bool arg_bool(FunctionCallInfo fcinfo, int argno, const char *argname);
+extern bool arg_scope(FunctionCallInfo fcinfo, int argno);
 extern char **arg_id_array(FunctionCallInfo fcinfo, int argno,
 						   const char *argname, const char *what, int *n);
 extern char **arg_text_array(FunctionCallInfo fcinfo, int argno,
@@ -250,7 +259,9 @@ extern void lock_refuse_state_change(const char *funcname);
 extern void lock_open_statement(int number);
 extern void lock_close_statement(const char *funcname);
 extern int64 lock_state_change(const char *funcname);
+extern int64 lock_tenant_change(const char *funcname);
 extern bool lock_try_session(bool nontransactional);
+extern bool lock_session_held(void);
 
 /* inspect.c: the read-only calls */
 extern void inspect_require_head(const MigrateGraph *graph);
@@ -271,6 +282,7 @@ typedef struct NewRevision
 	int			nlabels;
 	char	  **labels;
 	bool		transactional;
+	bool		tenant_scope;
 } NewRevision;
 
 extern char *revision_register(NewRevision *nr);
@@ -321,10 +333,17 @@ extern MigrateGraph *catalog_load_graph(int parts);
 #define GRAPH_SCRIPTS	0x01	/* upgrade and downgrade scripts */
 #define GRAPH_CHECKSUMS	0x02	/* registered and applied checksums */
 #define GRAPH_LENIENT	0x04	/* a damaged catalog: see graph_build() */
+/*
+ * Which revisions: by default the database's.  The tenant graph comes
+ * without applied state (each tenant has its own: catalog_tenant_applied()).
+ */
+#define GRAPH_TENANT	0x08	/* the tenant revisions instead */
+#define GRAPH_ALL_SCOPES 0x10	/* both, in one graph (cycles, forget) */
 
 /* catalog_revision.c: one revision's row of migrate.revisions */
 extern bool catalog_fetch_revision(const char *id, MigrateRevision *rev);
 extern List *catalog_missing_revisions(int n, char **ids);
+extern void catalog_tenant_revisions(int n, char **ids, bool *tenant);
 extern char *catalog_label_owner(const char *label, const char *except_id);
 extern char *catalog_id_with_prefix(const char *prefix, const char *except_id);
 extern char *catalog_label_prefix(const char *id, const char *except_id,
@@ -332,7 +351,7 @@ extern char *catalog_label_prefix(const char *id, const char *except_id,
 extern char *catalog_checksum(const char *upgrade, const char *downgrade,
 							  int nparents, char **parents,
 							  int ndepends, char **depends,
-							  bool transactional);
+							  bool transactional, bool tenant_scope);
 extern void catalog_insert_revision(const MigrateRevision *rev,
 									const char *upgrade,
 									const char *downgrade);
@@ -346,19 +365,38 @@ extern bool catalog_any_nontransactional(const bool *applied);
 extern char *catalog_fetch_script(const MigrateRevision *rev,
 								  MigrateDirection direction, char **author);
 
+/* catalog_tenant.c: the tenants, each one's lock and applied state */
+typedef enum TenantLock
+{
+	TENANT_LOCKED,
+	TENANT_BUSY,				/* another transaction holds it */
+	TENANT_UNKNOWN				/* not a registered tenant */
+} TenantLock;
+
+extern TenantLock catalog_tenant_lock(const char *tenant, bool skip,
+									  char **current);
+extern bool catalog_tenant_exists(const char *tenant, char **current);
+extern void catalog_tenant_applied(MigrateGraph *graph, const char *tenant);
+extern void catalog_tenant_save(const char *tenant, const char *current);
+extern void catalog_tenant_failed(const char *tenant, const ErrorData *edata);
+extern bool catalog_tenant_add(const char *tenant);
+extern bool catalog_tenant_remove(const char *tenant);
+extern List *catalog_tenant_list(const char *skip);
+extern int64 catalog_tenant_count(void);
+
 /* catalog_applied.c: what ran (migrate.applied, log, statement_progress) */
-extern bool catalog_is_applied(const char *id);
-extern void catalog_applied_changed(void);
+extern bool catalog_is_applied(const char *id, const char *tenant);
+extern void catalog_applied_changed(bool tenant);
 extern void catalog_set_applied(const MigrateRevision *rev, bool applied,
-								double duration_ms);
+								double duration_ms, const char *tenant);
 extern List *catalog_applied_unregistered(void);
 extern void catalog_log(const char *action, const char *revision,
 						MigrateDirection direction, TimestampTz started,
-						TimestampTz finished);
+						TimestampTz finished, const char *tenant);
 extern void catalog_log_failure(const char *action, const char *revision,
 								MigrateDirection direction,
 								TimestampTz started, TimestampTz finished,
-								const ErrorData *edata);
+								const ErrorData *edata, const char *tenant);
 extern void catalog_statements_done(const char *id, MigrateDirection direction,
 									int n, bool *done, bool *started,
 									TimestampTz *first);
@@ -385,11 +423,20 @@ extern Oid	author_role(const char *rev_id, const char *author);
 extern void author_become(Oid role, AuthorSwitch *saved);
 extern void author_restore(const AuthorSwitch *saved);
 
+/* tenant.c: the tenant frame */
+extern void tenant_refuse_other_scope(const MigrateGraph *graph,
+									  const char *target, bool tenant_scope);
+extern void tenant_refuse_unapplied_external(const MigrateGraph *graph,
+											 const MigrateSteps *steps);
+extern void tenant_refuse_unknown(const char *tenant) pg_attribute_noreturn();
+extern char *tenant_move_to(const char *tenant, const char *target,
+							bool downgrade, const char *funcname);
+
 /* apply.c: running scripts */
 extern bool apply_in_progress;
 extern ErrorData *apply_in_subtransaction(void (*fn) (void *arg), void *arg);
 extern void apply_steps(MigrateGraph *graph, const MigrateSteps *steps,
-						MigrateDirection direction);
+						MigrateDirection direction, const char *tenant);
 extern void stamp_steps(MigrateGraph *graph, const MigrateSteps *steps,
 						MigrateDirection direction);
 

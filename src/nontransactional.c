@@ -631,7 +631,7 @@ migrate_nontransactional_failure(PG_FUNCTION_ARGS)
 										 sqlstate[3], sqlstate[4]);
 	edata.message = psprintf("statement %d (line %d): %s", stmt->number, stmt->line, message);
 	catalog_log_failure(direction == MIGRATE_UP ? "upgrade" : "downgrade", id,
-						direction, now, now, &edata);
+						direction, now, now, &edata, NULL);
 	resume = resume_of(stmt->raw->stmt, true);
 	command = direction == MIGRATE_UP ? "pg_migrate upgrade" : "pg_migrate downgrade";
 	ereport(WARNING,
@@ -734,9 +734,9 @@ migrate_nontransactional_finish(PG_FUNCTION_ARGS)
 	}
 
 	catalog_set_applied(rev, direction == MIGRATE_UP,
-						first ? (double) (now - first) / 1000.0 : -1);
+						first ? (double) (now - first) / 1000.0 : -1, NULL);
 	catalog_log(direction == MIGRATE_UP ? "upgrade" : "downgrade", id, direction,
-				first ? first : now, now);
+				first ? first : now, now, NULL);
 	catalog_statements_clear(id, direction);
 	rev->applied = direction == MIGRATE_UP;
 	catalog_save_state(graph);

@@ -10,6 +10,7 @@
  *	  -- migrate:depends_on 9c8b7a6d5e4f      (optional)
  *	  -- migrate:branch_labels auth           (optional)
  *	  -- migrate:transactional false          (optional; default true)
+ *	  -- migrate:scope tenant                 (optional; default database)
  *
  *	  -- migrate:upgrade
  *	  ALTER TABLE users ADD COLUMN email text;
@@ -145,11 +146,11 @@ id_list(const char *value, const char *what, int *n)
 enum
 {
 	H_REVISION, H_PARENTS, H_MESSAGE, H_DEPENDS, H_LABELS, H_TRANSACTIONAL,
-	NHEADERS
+	H_SCOPE, NHEADERS
 };
 static const char *const header_names[NHEADERS] = {
 	"revision", "parents", "message", "depends_on", "branch_labels",
-	"transactional"
+	"transactional", "scope"
 };
 
 /*
@@ -348,7 +349,7 @@ revfile_parse(const char *name, const char *text)
 				ereport(ERROR,
 						errcode(ERRCODE_SYNTAX_ERROR),
 						errmsg("unrecognized directive \"-- migrate:%s\"", directive),
-						errhint("The directives are revision, parents, message, depends_on, branch_labels, transactional, upgrade and downgrade; \"-- migrate:lint-ignore\" goes inside a script."));
+						errhint("The directives are revision, parents, message, depends_on, branch_labels, transactional, scope, upgrade and downgrade; \"-- migrate:lint-ignore\" goes inside a script."));
 			if (section >= 0)
 				ereport(ERROR,
 						errcode(ERRCODE_SYNTAX_ERROR),
@@ -451,6 +452,18 @@ revfile_parse(const char *name, const char *text)
 					errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					errmsg("\"-- migrate:transactional\" is true or false, not \"%s\"",
 						   header[H_TRANSACTIONAL]));
+	}
+	file->rev.tenant_scope = false;
+	if (header[H_SCOPE] != NULL)
+	{
+		ctx.line = header_line[H_SCOPE];
+		if (strcmp(header[H_SCOPE], "tenant") == 0)
+			file->rev.tenant_scope = true;
+		else if (strcmp(header[H_SCOPE], "database") != 0)
+			ereport(ERROR,
+					errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					errmsg("\"-- migrate:scope\" is database or tenant, not \"%s\"",
+						   header[H_SCOPE]));
 	}
 
 	ctx.line = 0;

@@ -63,14 +63,15 @@ same_content(const NewRevision *nr, const MigrateRevision *old)
 		(nr->downgrade == NULL || strcmp(nr->downgrade, old->downgrade) == 0) &&
 		same_strings(nr->nparents, nr->parents, old->nparents, old->parent_ids) &&
 		same_strings(nr->ndepends, nr->depends, old->ndepends, old->depends_ids) &&
-		nr->transactional == old->transactional;
+		nr->transactional == old->transactional &&
+		nr->tenant_scope == old->tenant_scope;
 }
 
-/* The parent of a revision registered without parents: the single head. */
+/* The parent of a revision registered without parents: its scope's single head. */
 static void
 default_parents(NewRevision *nr)
 {
-	MigrateGraph *graph = catalog_load_graph(0);
+	MigrateGraph *graph = catalog_load_graph(nr->tenant_scope ? GRAPH_TENANT : 0);
 	int			nheads;
 	int		   *heads = graph_heads(graph, &nheads);
 
@@ -93,7 +94,7 @@ default_parents(NewRevision *nr)
 static void
 check_no_cycle(const NewRevision *nr)
 {
-	MigrateGraph *graph = catalog_load_graph(0);
+	MigrateGraph *graph = catalog_load_graph(GRAPH_ALL_SCOPES);
 	bool	   *above = palloc0(sizeof(bool) * Max(graph->nrevs, 1));
 	int		   *seeds = palloc(sizeof(int) * (nr->nparents + nr->ndepends + 1));
 	int			nseeds = 0;
@@ -111,6 +112,69 @@ check_no_cycle(const NewRevision *nr)
 				errdetail("Revision \"%s\" is already an ancestor of the parents or dependencies given.",
 						  nr->id),
 				errhint("A revision's parents and depends_on must come before it."));
+}
+
+/*
+ * A tenant revision's parents are tenant revisions, and a database
+ * revision's are database revisions: each scope is a graph of its own.  A
+ * tenant revision may depend on database revisions (they must be applied
+ * in the database before it runs in a tenant), never the other way round.
+ */
+static void
+check_scopes(const NewRevision *nr)
+{
+	const char *scope = nr->tenant_scope ? "tenant" : "database";
+	bool	   *tenant = palloc(sizeof(bool) * Max(Max(nr->nparents, nr->ndepends), 1));
+
+	catalog_tenant_revisions(nr->nparents, nr->parents, tenant);
+	for (int i = 0; i < nr->nparents; i++)
+		if (tenant[i] != nr->tenant_scope)
+			ereport(ERROR,
+					errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+					errmsg("parent revision \"%s\" is a %s revision, but revision \"%s\" is a %s revision",
+						   nr->parents[i], tenant[i] ? "tenant" : "database",
+						   nr->id, scope),
+					errdetail("Database revisions and tenant revisions form two graphs: a revision's parents are of its own scope."),
+					nr->tenant_scope
+					? errhint("To run only after database revision \"%s\", name it in depends_on.",
+							  nr->parents[i])
+					: errhint("Register revision \"%s\" with scope => 'tenant', or choose a database revision as its parent.",
+							  nr->id));
+
+	catalog_tenant_revisions(nr->ndepends, nr->depends, tenant);
+	for (int i = 0; i < nr->ndepends; i++)
+		if (tenant[i] && !nr->tenant_scope)
+			ereport(ERROR,
+					errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+					errmsg("database revision \"%s\" cannot depend on tenant revision \"%s\"",
+						   nr->id, nr->depends[i]),
+					errdetail("A database revision is applied once, before any tenant is migrated."),
+					errhint("Make revision \"%s\" a tenant revision (scope => 'tenant'), or drop the dependency.",
+							nr->id));
+}
+
+/*
+ * A tenant revision's database dependencies are stored after its tenant
+ * ones, where its graph looks for them (catalog_graph.c); before its
+ * checksum, which covers the order.
+ */
+static void
+order_tenant_depends(NewRevision *nr)
+{
+	bool	   *tenant;
+	char	  **ordered;
+	int			n = 0;
+
+	if (!nr->tenant_scope || nr->ndepends < 2)
+		return;
+	tenant = palloc(sizeof(bool) * nr->ndepends);
+	catalog_tenant_revisions(nr->ndepends, nr->depends, tenant);
+	ordered = palloc(sizeof(char *) * nr->ndepends);
+	for (int pass = 0; pass < 2; pass++)
+		for (int i = 0; i < nr->ndepends; i++)
+			if (tenant[i] == (pass == 0))
+				ordered[n++] = nr->depends[i];
+	nr->depends = ordered;
 }
 
 /*
@@ -145,6 +209,13 @@ revision_register(NewRevision *nr)
 		nr->nparents = old.nparents;
 		nr->parents = old.parent_ids;
 	}
+	if (nr->tenant_scope && !nr->transactional)
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("tenant revision \"%s\" cannot be non-transactional", nr->id),
+				errdetail("Each tenant's revisions run and are recorded in that tenant's own transaction."),
+				errhint("Put statements that must run outside a transaction, such as CREATE INDEX CONCURRENTLY, in a database revision."));
+	order_tenant_depends(nr);
 
 	/*
 	 * Unchanged: what every sync of a project's files meets for all but its
@@ -155,7 +226,7 @@ revision_register(NewRevision *nr)
 		checksum = catalog_checksum(nr->upgrade, nr->downgrade,
 									nr->nparents, nr->parents,
 									nr->ndepends, nr->depends,
-									nr->transactional);
+									nr->transactional, nr->tenant_scope);
 		if (strcmp(checksum, old.checksum) == 0 && same_content(nr, &old) &&
 			strcmp(nr->message, old.message) == 0 &&
 			same_strings(nr->nlabels, nr->labels, old.nlabels, old.labels))
@@ -186,7 +257,7 @@ revision_register(NewRevision *nr)
 	checksum = catalog_checksum(nr->upgrade, nr->downgrade,
 								nr->nparents, nr->parents,
 								nr->ndepends, nr->depends,
-								nr->transactional);
+								nr->transactional, nr->tenant_scope);
 
 	missing = catalog_missing_revisions(nr->nparents, nr->parents);
 	if (missing != NIL)
@@ -204,6 +275,7 @@ revision_register(NewRevision *nr)
 					   (char *) linitial(missing)),
 				errdetail("Revision \"%s\" names it in depends_on.", nr->id),
 				errhint("Register the revision it depends on first."));
+	check_scopes(nr);
 
 	for (int i = 0; i < nr->nlabels; i++)
 	{
@@ -258,6 +330,7 @@ revision_register(NewRevision *nr)
 	rev.checksum = checksum;
 	rev.lint_waived = waived;
 	rev.transactional = nr->transactional;
+	rev.tenant_scope = nr->tenant_scope;
 
 	if (!exists)
 	{
@@ -376,6 +449,7 @@ migrate_revision(PG_FUNCTION_ARGS)
 	nr.labels = arg_id_array(fcinfo, 6, "branch_labels", "branch label",
 							 &nr.nlabels);
 	nr.transactional = arg_bool(fcinfo, 7, "transactional");
+	nr.tenant_scope = arg_scope(fcinfo, 8);
 
 	id = register_with_lock(&nr);
 
@@ -557,7 +631,7 @@ migrate_forget(PG_FUNCTION_ARGS)
 
 	catalog_connect();
 	lock_state_change("forget");
-	graph = catalog_load_graph(0);
+	graph = catalog_load_graph(GRAPH_ALL_SCOPES);
 	index = graph_find(graph, id);
 	if (index < 0)
 		ereport(ERROR,

@@ -108,8 +108,8 @@ migrate_files(PG_FUNCTION_ARGS)
 	for (int i = 0; i < n; i++)
 	{
 		const NewRevision *nr = &files[i]->rev;
-		Datum		values[10];
-		bool		nulls[10] = {0};
+		Datum		values[11];
+		bool		nulls[11] = {0};
 
 		values[0] = CStringGetTextDatum(files[i]->name);
 		values[1] = CStringGetTextDatum(nr->id);
@@ -122,6 +122,7 @@ migrate_files(PG_FUNCTION_ARGS)
 		values[8] = nr->downgrade ? CStringGetTextDatum(nr->downgrade) : (Datum) 0;
 		nulls[8] = nr->downgrade == NULL;
 		values[9] = BoolGetDatum(files[i]->is_head);
+		values[10] = CStringGetTextDatum(nr->tenant_scope ? "tenant" : "database");
 		tuplestore_putvalues(store, tupdesc, values, nulls);
 	}
 	return (Datum) 0;
@@ -176,6 +177,7 @@ file_differences(const NewRevision *nr, const MigrateRevision *rev)
 	DIFFERS(!same_list(nr->nlabels, nr->labels, rev->nlabels, rev->labels),
 			"branch_labels", false);
 	DIFFERS(nr->transactional != rev->transactional, "transactional", true);
+	DIFFERS(nr->tenant_scope != rev->tenant_scope, "scope", true);
 #undef DIFFERS
 	if (buf.len == 0)
 		return NULL;
@@ -231,7 +233,7 @@ migrate_sync(PG_FUNCTION_ARGS)
 
 	catalog_connect();
 	lock_state_change("sync");
-	graph = catalog_load_graph(GRAPH_CHECKSUMS | GRAPH_SCRIPTS);
+	graph = catalog_load_graph(GRAPH_CHECKSUMS | GRAPH_SCRIPTS | GRAPH_ALL_SCOPES);
 	has_file = palloc0(sizeof(bool) * Max(graph->nrevs, 1));
 
 	for (int i = 0; i < n; i++)
@@ -249,7 +251,8 @@ migrate_sync(PG_FUNCTION_ARGS)
 			char	   *checksum = catalog_checksum(nr->upgrade, nr->downgrade,
 													nr->nparents, nr->parents,
 													nr->ndepends, nr->depends,
-													nr->transactional);
+													nr->transactional,
+													nr->tenant_scope);
 
 			/* The row must hold it too: a hand edit is put right. */
 			has_file[known] = true;
@@ -278,7 +281,7 @@ migrate_sync(PG_FUNCTION_ARGS)
 	if (norphans > 0)
 	{
 		MigrateSteps *order = graph_order_down(graph, orphan);
-		MigrateGraph *now = catalog_load_graph(0);
+		MigrateGraph *now = catalog_load_graph(GRAPH_ALL_SCOPES);
 
 		for (int i = 0; i < order->nsteps; i++)
 		{
@@ -286,7 +289,7 @@ migrate_sync(PG_FUNCTION_ARGS)
 
 			revision_forget(now, graph_find(now, id), true);
 			put_action(store, tupdesc, id, NULL, "forgotten");
-			now = catalog_load_graph(0);
+			now = catalog_load_graph(GRAPH_ALL_SCOPES);
 		}
 	}
 	catalog_set_files(n, ids, names);
@@ -397,7 +400,7 @@ migrate_check_files(PG_FUNCTION_ARGS)
 	char	   *current_text;
 
 	catalog_connect();
-	graph = catalog_load_graph(GRAPH_SCRIPTS | GRAPH_CHECKSUMS);
+	graph = catalog_load_graph(GRAPH_SCRIPTS | GRAPH_CHECKSUMS | GRAPH_ALL_SCOPES);
 	has_file = palloc0(sizeof(bool) * Max(graph->nrevs, 1));
 	wanted = palloc(sizeof(char *) * Max(n, 1));
 	initStringInfo(&wanted_text);
@@ -408,7 +411,8 @@ migrate_check_files(PG_FUNCTION_ARGS)
 		int			known = graph_find(graph, nr->id);
 		char	   *differences;
 
-		if (files[i]->is_head)
+		/* The tenants' state is not the database's: their heads are not asked for. */
+		if (files[i]->is_head && !nr->tenant_scope)
 		{
 			wanted[nwanted++] = nr->id;
 			appendStringInfo(&wanted_text, "%s%s", nwanted > 1 ? ", " : "", nr->id);
@@ -466,6 +470,9 @@ migrate_check_files(PG_FUNCTION_ARGS)
 	}
 
 	/* The database at the files' heads. */
+	for (int i = 0; i < graph->nrevs; i++)
+		if (graph->revs[i].tenant_scope)
+			graph->revs[i].applied = false;
 	current = graph_current_heads(graph, &ncurrent);
 	at_head = ncurrent == nwanted;
 	for (int i = 0; i < nwanted && at_head; i++)

@@ -98,8 +98,22 @@ move_to(FunctionCallInfo fcinfo, const char *funcname, bool downgrade)
 {
 	MemoryContext callercxt = CurrentMemoryContext;
 	char	   *target = arg_text(fcinfo, 0, "target");
+	char	   *tenant = arg_text_or_null(fcinfo, 1);
 	MigrateGraph *graph;
 	MigrateSteps *steps;
+
+	if (tenant)
+	{
+		/* One tenant's schema and state (tenant.c). */
+		char	   *current;
+		Datum		result;
+
+		catalog_connect();
+		current = tenant_move_to(tenant, target, downgrade, funcname);
+		result = result_text(fcinfo, callercxt, current);
+		catalog_disconnect();
+		return result;
+	}
 
 	if (!downgrade)
 	{
@@ -128,18 +142,21 @@ move_to(FunctionCallInfo fcinfo, const char *funcname, bool downgrade)
 	else
 		graph = change_begin(funcname);
 
+	tenant_refuse_other_scope(graph, target, false);
 	steps = target_steps(graph, target, downgrade, funcname);
 	for (int i = 0; i < steps->nsteps; i++)
 		refuse_nontransactional(&graph->revs[steps->revs[i]], funcname, downgrade);
-	apply_steps(graph, steps, downgrade ? MIGRATE_DOWN : MIGRATE_UP);
+	apply_steps(graph, steps, downgrade ? MIGRATE_DOWN : MIGRATE_UP, NULL);
 	return change_end(fcinfo, callercxt, graph, steps->nsteps);
 }
 
 /*
- * migrate.upgrade(target text DEFAULT 'head') RETURNS text
+ * migrate.upgrade(target text DEFAULT 'head', tenant text DEFAULT NULL)
+ *	RETURNS text
  *
  * Applies every unapplied revision the target needs, in one deterministic
- * order, and returns migrate.current().
+ * order, and returns migrate.current(): the database's revisions, or with
+ * tenant the tenant revisions in that tenant's schema.
  */
 PG_FUNCTION_INFO_V1(migrate_upgrade);
 Datum
@@ -149,7 +166,7 @@ migrate_upgrade(PG_FUNCTION_ARGS)
 }
 
 /*
- * migrate.downgrade(target text) RETURNS text
+ * migrate.downgrade(target text, tenant text DEFAULT NULL) RETURNS text
  *
  * Unapplies every applied revision that descends from the target (or
  * depends on one that does), children first; returns migrate.current().
@@ -202,7 +219,7 @@ apply_one_step(void *arg)
 {
 	OneStep    *one = (OneStep *) arg;
 
-	apply_steps(one->graph, &one->steps, one->direction);
+	apply_steps(one->graph, &one->steps, one->direction, NULL);
 }
 
 static void
@@ -216,7 +233,7 @@ run_one_step(MigrateGraph *graph, int rev, MigrateDirection direction)
 	{
 		catalog_log_failure(direction == MIGRATE_UP ? "upgrade" : "downgrade",
 							graph->revs[rev].id, direction, started,
-							GetCurrentTimestamp(), edata);
+							GetCurrentTimestamp(), edata, NULL);
 		SPI_commit();
 		ReThrowError(edata);
 	}

@@ -38,7 +38,7 @@ async def require_migrations(engine, folder=MIGRATIONS):
         try:
             if not heads:
                 rows = await connection.fetch(
-                    "SELECT revision FROM migrate.files($1, $2) WHERE is_head", names, contents)
+                    "SELECT revision FROM migrate.files($1, $2) WHERE is_head AND scope = 'database'", names, contents)
                 heads.extend(row["revision"] for row in rows)
             for head in heads:
                 await connection.execute("SELECT migrate.require($1)", head)

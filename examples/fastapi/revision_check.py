@@ -32,7 +32,7 @@ def require_migrations(engine, folder=MIGRATIONS):
         with dbapi_connection.cursor() as cursor:
             try:
                 if not heads:
-                    cursor.execute("SELECT revision FROM migrate.files(%s, %s) WHERE is_head",
+                    cursor.execute("SELECT revision FROM migrate.files(%s, %s) WHERE is_head AND scope = 'database'",
                                    (names, contents))
                     heads.extend(revision for revision, in cursor.fetchall())
                 for head in heads:

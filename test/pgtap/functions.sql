@@ -24,26 +24,26 @@ SELECT ok(
 -- Functions: existence with the exact argument types
 -- ---------------------------------------------------------------------
 SELECT has_function('migrate', 'revision',
-    ARRAY['text', 'text', 'text', 'text', 'text[]', 'text[]', 'text[]', 'boolean'],
-    'migrate.revision(text, text, text, text, text[], text[], text[], boolean) exists');
+    ARRAY['text', 'text', 'text', 'text', 'text[]', 'text[]', 'text[]', 'boolean', 'text'],
+    'migrate.revision(text, text, text, text, text[], text[], text[], boolean, text) exists');
 SELECT has_function('migrate', 'merge', ARRAY['text[]', 'text', 'text'],
     'migrate.merge(text[], text, text) exists');
-SELECT has_function('migrate', 'upgrade', ARRAY['text'],
-    'migrate.upgrade(text) exists');
-SELECT has_function('migrate', 'downgrade', ARRAY['text'],
-    'migrate.downgrade(text) exists');
+SELECT has_function('migrate', 'upgrade', ARRAY['text', 'text'],
+    'migrate.upgrade(text, text) exists');
+SELECT has_function('migrate', 'downgrade', ARRAY['text', 'text'],
+    'migrate.downgrade(text, text) exists');
 SELECT has_function('migrate', 'stamp', ARRAY['text'],
     'migrate.stamp(text) exists');
 SELECT has_function('migrate', 'plan', ARRAY['text', 'boolean'],
     'migrate.plan(text, boolean) exists');
-SELECT has_function('migrate', 'current', ARRAY[]::name[],
-    'migrate.current() exists');
+SELECT has_function('migrate', 'current', ARRAY['text'],
+    'migrate.current(text) exists');
 SELECT has_function('migrate', 'heads', ARRAY[]::name[],
     'migrate.heads() exists');
-SELECT has_function('migrate', 'is_applied', ARRAY['text'],
-    'migrate.is_applied(text) exists');
-SELECT has_function('migrate', 'require', ARRAY['text'],
-    'migrate.require(text) exists');
+SELECT has_function('migrate', 'is_applied', ARRAY['text', 'text'],
+    'migrate.is_applied(text, text) exists');
+SELECT has_function('migrate', 'require', ARRAY['text', 'text'],
+    'migrate.require(text, text) exists');
 SELECT has_function('migrate', 'verify', ARRAY[]::name[],
     'migrate.verify() exists');
 SELECT has_function('migrate', 'graph', ARRAY['text'],
@@ -65,32 +65,32 @@ SELECT results_eq(
 -- ---------------------------------------------------------------------
 -- Parameter names and defaults (named notation is part of the API)
 -- ---------------------------------------------------------------------
-SELECT is(pg_get_function_arguments('migrate.revision(text, text, text, text, text[], text[], text[], boolean)'::regprocedure),
-    'upgrade text, downgrade text DEFAULT NULL::text, message text DEFAULT ''''::text, id text DEFAULT NULL::text, parents text[] DEFAULT NULL::text[], depends_on text[] DEFAULT ''{}''::text[], branch_labels text[] DEFAULT ''{}''::text[], transactional boolean DEFAULT true',
+SELECT is(pg_get_function_arguments('migrate.revision(text, text, text, text, text[], text[], text[], boolean, text)'::regprocedure),
+    'upgrade text, downgrade text DEFAULT NULL::text, message text DEFAULT ''''::text, id text DEFAULT NULL::text, parents text[] DEFAULT NULL::text[], depends_on text[] DEFAULT ''{}''::text[], branch_labels text[] DEFAULT ''{}''::text[], transactional boolean DEFAULT true, scope text DEFAULT ''database''::text',
     'revision() parameters and defaults');
 SELECT is(pg_get_function_arguments('migrate.merge(text[], text, text)'::regprocedure),
     'revisions text[] DEFAULT NULL::text[], message text DEFAULT ''''::text, id text DEFAULT NULL::text',
     'merge() parameters and defaults');
-SELECT is(pg_get_function_arguments('migrate.upgrade(text)'::regprocedure),
-    'target text DEFAULT ''head''::text',
-    'upgrade() parameter and default');
-SELECT is(pg_get_function_arguments('migrate.downgrade(text)'::regprocedure),
-    'target text',
-    'downgrade() parameter, no default');
+SELECT is(pg_get_function_arguments('migrate.upgrade(text, text)'::regprocedure),
+    'target text DEFAULT ''head''::text, tenant text DEFAULT NULL::text',
+    'upgrade() parameters and defaults');
+SELECT is(pg_get_function_arguments('migrate.downgrade(text, text)'::regprocedure),
+    'target text, tenant text DEFAULT NULL::text',
+    'downgrade() parameters, no default target');
 SELECT is(pg_get_function_arguments('migrate.stamp(text)'::regprocedure),
     'target text',
     'stamp() parameter, no default');
 SELECT matches(pg_get_function_arguments('migrate.plan(text, boolean)'::regprocedure),
     '^target text DEFAULT ''head''::text, downgrade boolean DEFAULT false(,|$)',
     'plan() parameters and defaults');
-SELECT is(pg_get_function_arguments('migrate.is_applied(text)'::regprocedure),
-    'revision text', 'is_applied() parameter');
-SELECT is(pg_get_function_arguments('migrate.require(text)'::regprocedure),
-    'revision text', 'require() parameter');
+SELECT is(pg_get_function_arguments('migrate.is_applied(text, text)'::regprocedure),
+    'revision text, tenant text DEFAULT NULL::text', 'is_applied() parameters');
+SELECT is(pg_get_function_arguments('migrate.require(text, text)'::regprocedure),
+    'revision text, tenant text DEFAULT NULL::text', 'require() parameters');
 SELECT is(pg_get_function_arguments('migrate.graph(text)'::regprocedure),
     'format text DEFAULT ''dot''::text', 'graph() parameter and default');
-SELECT is(pg_get_function_arguments('migrate.current()'::regprocedure),
-    '', 'current() takes no argument');
+SELECT is(pg_get_function_arguments('migrate.current(text)'::regprocedure),
+    'tenant text DEFAULT NULL::text', 'current() takes a tenant, by default none');
 SELECT is(pg_get_function_arguments('migrate.heads()'::regprocedure),
     '', 'heads() takes no argument');
 SELECT is((SELECT pronargs::int FROM pg_proc WHERE oid = 'migrate.verify()'::regprocedure),
@@ -100,23 +100,23 @@ SELECT is((SELECT pronargs::int FROM pg_proc WHERE oid = 'migrate.verify()'::reg
 -- Results
 -- ---------------------------------------------------------------------
 SELECT function_returns('migrate', 'revision',
-    ARRAY['text', 'text', 'text', 'text', 'text[]', 'text[]', 'text[]', 'boolean'], 'text',
+    ARRAY['text', 'text', 'text', 'text', 'text[]', 'text[]', 'text[]', 'boolean', 'text'], 'text',
     'revision() returns text');
 SELECT function_returns('migrate', 'merge', ARRAY['text[]', 'text', 'text'], 'text',
     'merge() returns text');
-SELECT function_returns('migrate', 'upgrade', ARRAY['text'], 'text',
+SELECT function_returns('migrate', 'upgrade', ARRAY['text', 'text'], 'text',
     'upgrade() returns text');
-SELECT function_returns('migrate', 'downgrade', ARRAY['text'], 'text',
+SELECT function_returns('migrate', 'downgrade', ARRAY['text', 'text'], 'text',
     'downgrade() returns text');
 SELECT function_returns('migrate', 'stamp', ARRAY['text'], 'text',
     'stamp() returns text');
-SELECT function_returns('migrate', 'current', ARRAY[]::name[], 'text',
+SELECT function_returns('migrate', 'current', ARRAY['text'], 'text',
     'current() returns text');
 SELECT function_returns('migrate', 'heads', ARRAY[]::name[], 'setof text',
     'heads() returns setof text');
-SELECT function_returns('migrate', 'is_applied', ARRAY['text'], 'boolean',
+SELECT function_returns('migrate', 'is_applied', ARRAY['text', 'text'], 'boolean',
     'is_applied() returns boolean');
-SELECT function_returns('migrate', 'require', ARRAY['text'], 'void',
+SELECT function_returns('migrate', 'require', ARRAY['text', 'text'], 'void',
     'require() returns void');
 SELECT function_returns('migrate', 'graph', ARRAY['text'], 'text',
     'graph() returns text');
@@ -146,34 +146,34 @@ SELECT ok((SELECT proretset FROM pg_proc WHERE oid = 'migrate.verify()'::regproc
 
 -- Not STRICT: a NULL argument must raise 22004, not return NULL silently.
 SELECT isnt_strict('migrate', 'revision',
-    ARRAY['text', 'text', 'text', 'text', 'text[]', 'text[]', 'text[]', 'boolean'],
+    ARRAY['text', 'text', 'text', 'text', 'text[]', 'text[]', 'text[]', 'boolean', 'text'],
     'revision() is not strict (NULL downgrade/id/parents have a meaning)');
 SELECT isnt_strict('migrate', 'merge', ARRAY['text[]', 'text', 'text'],
     'merge() is not strict (NULL revisions means all heads)');
-SELECT isnt_strict('migrate', 'upgrade', ARRAY['text'],
+SELECT isnt_strict('migrate', 'upgrade', ARRAY['text', 'text'],
     'upgrade() is not strict (NULL target raises an error)');
-SELECT isnt_strict('migrate', 'downgrade', ARRAY['text'],
+SELECT isnt_strict('migrate', 'downgrade', ARRAY['text', 'text'],
     'downgrade() is not strict');
 SELECT isnt_strict('migrate', 'stamp', ARRAY['text'],
     'stamp() is not strict');
 SELECT isnt_strict('migrate', 'plan', ARRAY['text', 'boolean'],
     'plan() is not strict');
-SELECT isnt_strict('migrate', 'is_applied', ARRAY['text'],
+SELECT isnt_strict('migrate', 'is_applied', ARRAY['text', 'text'],
     'is_applied() is not strict');
-SELECT isnt_strict('migrate', 'require', ARRAY['text'],
+SELECT isnt_strict('migrate', 'require', ARRAY['text', 'text'],
     'require() is not strict');
 SELECT isnt_strict('migrate', 'graph', ARRAY['text'],
     'graph() is not strict');
 
 -- State-changing functions must be volatile (never folded or cached).
 SELECT volatility_is('migrate', 'revision',
-    ARRAY['text', 'text', 'text', 'text', 'text[]', 'text[]', 'text[]', 'boolean'], 'volatile',
+    ARRAY['text', 'text', 'text', 'text', 'text[]', 'text[]', 'text[]', 'boolean', 'text'], 'volatile',
     'revision() is volatile');
 SELECT volatility_is('migrate', 'merge', ARRAY['text[]', 'text', 'text'], 'volatile',
     'merge() is volatile');
-SELECT volatility_is('migrate', 'upgrade', ARRAY['text'], 'volatile',
+SELECT volatility_is('migrate', 'upgrade', ARRAY['text', 'text'], 'volatile',
     'upgrade() is volatile');
-SELECT volatility_is('migrate', 'downgrade', ARRAY['text'], 'volatile',
+SELECT volatility_is('migrate', 'downgrade', ARRAY['text', 'text'], 'volatile',
     'downgrade() is volatile');
 SELECT volatility_is('migrate', 'stamp', ARRAY['text'], 'volatile',
     'stamp() is volatile');
@@ -189,14 +189,14 @@ SELECT has_view('migrate', 'history', 'view migrate.history exists');
 SELECT columns_are('migrate', 'revisions',
     ARRAY['id', 'parents', 'depends_on', 'branch_labels', 'message', 'upgrade',
           'downgrade', 'checksum', 'created_at', 'created_by', 'seq', 'lint_waived',
-          'transactional', 'file'],
+          'transactional', 'file', 'scope'],
     'migrate.revisions has exactly the documented columns');
 SELECT columns_are('migrate', 'applied',
     ARRAY['revision', 'applied_at', 'applied_by', 'duration', 'checksum'],
     'migrate.applied has exactly the documented columns');
 SELECT columns_are('migrate', 'log',
     ARRAY['id', 'action', 'revision', 'direction', 'started_at', 'finished_at',
-          'duration', 'role', 'success', 'sqlstate', 'error'],
+          'duration', 'role', 'success', 'sqlstate', 'error', 'tenant'],
     'migrate.log has exactly the documented columns');
 SELECT columns_are('migrate', 'history',
     ARRAY['id', 'parents', 'message', 'branch_labels', 'applied', 'applied_at',

@@ -53,21 +53,21 @@ SELECT is_empty($$SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
     'every SECURITY DEFINER function of the extension has search_path fixed (there are none)');
 SELECT ok(NOT has_schema_privilege('public', 'migrate', 'CREATE'), 'PUBLIC may not create in schema migrate');
 
-SELECT function_privs_are('migrate', 'current', ARRAY[]::name[], 'public', ARRAY['EXECUTE'],
+SELECT function_privs_are('migrate', 'current', ARRAY['text'], 'public', ARRAY['EXECUTE'],
     'PUBLIC may call current()');
 SELECT function_privs_are('migrate', 'heads', ARRAY[]::name[], 'public', ARRAY['EXECUTE'],
     'PUBLIC may call heads()');
-SELECT function_privs_are('migrate', 'is_applied', ARRAY['text'], 'public', ARRAY['EXECUTE'],
+SELECT function_privs_are('migrate', 'is_applied', ARRAY['text', 'text'], 'public', ARRAY['EXECUTE'],
     'PUBLIC may call is_applied()');
-SELECT function_privs_are('migrate', 'require', ARRAY['text'], 'public', ARRAY['EXECUTE'],
+SELECT function_privs_are('migrate', 'require', ARRAY['text', 'text'], 'public', ARRAY['EXECUTE'],
     'PUBLIC may call require()');
-SELECT function_privs_are('migrate', 'revision', ARRAY['text', 'text', 'text', 'text', 'text[]', 'text[]', 'text[]', 'boolean'],
+SELECT function_privs_are('migrate', 'revision', ARRAY['text', 'text', 'text', 'text', 'text[]', 'text[]', 'text[]', 'boolean', 'text'],
     'public', ARRAY[]::name[], 'PUBLIC may not call revision()');
 SELECT function_privs_are('migrate', 'merge', ARRAY['text[]', 'text', 'text'], 'public', ARRAY[]::name[],
     'PUBLIC may not call merge()');
-SELECT function_privs_are('migrate', 'upgrade', ARRAY['text'], 'public', ARRAY[]::name[],
+SELECT function_privs_are('migrate', 'upgrade', ARRAY['text', 'text'], 'public', ARRAY[]::name[],
     'PUBLIC may not call upgrade()');
-SELECT function_privs_are('migrate', 'downgrade', ARRAY['text'], 'public', ARRAY[]::name[],
+SELECT function_privs_are('migrate', 'downgrade', ARRAY['text', 'text'], 'public', ARRAY[]::name[],
     'PUBLIC may not call downgrade()');
 SELECT function_privs_are('migrate', 'stamp', ARRAY['text'], 'public', ARRAY[]::name[],
     'PUBLIC may not call stamp()');

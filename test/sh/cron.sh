@@ -5,7 +5,9 @@
 #     database reaches head;
 #   - in the other the third of four revisions fails: the job fails, its
 #     failure row stays in migrate.log, and the database stays at the last
-#     good revision.
+#     good revision;
+#   - and a third job, in the good database, migrates its three tenants with
+#     CALL migrate.run_tenants(parallel => 2).
 # Both wait for the same minute boundary: at most about 70 s.  The cluster
 # preloads pg_cron (test/cluster.conf); the jobs are removed at the end.
 set -euo pipefail
@@ -18,7 +20,7 @@ fail() { echo "FAIL: $*"; exit 1; }
 
 cleanup() {
   "${psql[@]}" -d postgres -o /dev/null -c \
-    "SELECT cron.unschedule(jobid) FROM cron.job WHERE jobname IN ('$good', '$bad')" >/dev/null 2>&1 || true
+    "SELECT cron.unschedule(jobid) FROM cron.job WHERE jobname IN ('$good', '$bad', '${good}_tenants')" >/dev/null 2>&1 || true
   dropdb --if-exists "$good" >/dev/null 2>&1 || true
   dropdb --if-exists "$bad" >/dev/null 2>&1 || true
 }
@@ -41,6 +43,10 @@ SELECT migrate.revision($$INSERT INTO items VALUES (1, 'tea', 2.5);$$,
                         'DELETE FROM items WHERE id = 1;', 'first item', 'cron0003');
 SELECT migrate.revision('CREATE INDEX items_name ON items (name);',
                         'DROP INDEX items_name;', 'index names', 'cron0004');
+SELECT migrate.revision('CREATE TABLE orders (id int PRIMARY KEY, tenant text DEFAULT current_setting(''migrate.tenant''));',
+                        'DROP TABLE orders;', 'tenant orders', 'cront001', scope => 'tenant');
+INSERT INTO migrate.tenant_schemas (tenant) VALUES ('shop_a'), ('shop_b'), ('shop_c');
+CREATE SCHEMA shop_a; CREATE SCHEMA shop_b; CREATE SCHEMA shop_c;
 SQL
 "${psql[@]}" -d "$bad" -o /dev/null <<'SQL'
 SELECT migrate.revision($$INSERT INTO items VALUES (1, 'tea', 2.5 / 0);$$,
@@ -50,12 +56,13 @@ SELECT migrate.revision('CREATE INDEX items_name ON items (name);',
 SQL
 
 "${psql[@]}" -d postgres -o /dev/null -c 'CREATE EXTENSION IF NOT EXISTS pg_cron'
-schedule() {
+schedule() { # job-name database command
   "${psql[@]}" -d postgres -c \
-    "SELECT cron.schedule_in_database('$1', '* * * * *', \$\$CALL migrate.run('head')\$\$, '$1')"
+    "SELECT cron.schedule_in_database('$1', '* * * * *', \$\$$3\$\$, '$2')"
 }
-good_job=$(schedule "$good")
-bad_job=$(schedule "$bad")
+good_job=$(schedule "$good" "$good" "CALL migrate.run('head')")
+bad_job=$(schedule "$bad" "$bad" "CALL migrate.run('head')")
+tenants_job=$(schedule "${good}_tenants" "$good" "CALL migrate.run_tenants(parallel => 2)")
 
 # run_detail JOBID COLUMN: COLUMN of the job's first finished run.
 run_detail() {
@@ -63,17 +70,18 @@ run_detail() {
                                WHERE jobid = $1 AND status IN ('succeeded', 'failed')
                                ORDER BY runid LIMIT 1"
 }
-good_status="" bad_status=""
+good_status="" bad_status="" tenants_status=""
 for _ in $(seq 1 150); do
   good_status=$(run_detail "$good_job" status)
   bad_status=$(run_detail "$bad_job" status)
-  [[ -n "$good_status" && -n "$bad_status" ]] && break
+  tenants_status=$(run_detail "$tenants_job" status)
+  [[ -n "$good_status" && -n "$bad_status" && -n "$tenants_status" ]] && break
   sleep 0.5
 done
 "${psql[@]}" -d postgres -o /dev/null -c \
-  "SELECT cron.unschedule(jobid) FROM cron.job WHERE jobname IN ('$good', '$bad')"
-[[ -n "$good_status" && -n "$bad_status" ]] ||
-  fail "the jobs did not finish within 75 s (good: '${good_status}', failing: '${bad_status}')"
+  "SELECT cron.unschedule(jobid) FROM cron.job WHERE jobname IN ('$good', '$bad', '${good}_tenants')"
+[[ -n "$good_status" && -n "$bad_status" && -n "$tenants_status" ]] ||
+  fail "the jobs did not finish within 75 s (good: '${good_status}', failing: '${bad_status}', tenants: '${tenants_status}')"
 
 # The good job: succeeded, at head, every step logged.
 [[ "$good_status" == succeeded ]] || fail "the job of the good revisions ended '$good_status'"
@@ -94,4 +102,13 @@ out=$("${psql[@]}" -d "$bad" -c "SELECT migrate.current(),
                                          to_regclass('items') IS NOT NULL")
 [[ "$out" == "cron0002|cron0003:22012|f|t" ]] ||
   fail "after the failing job: expected cron0002|cron0003:22012|f|t, got $out"
-echo "pg_cron: the good job reached head; the failing job failed, logged, and left cron0002 applied"
+
+# The tenants' job: every tenant migrated in its own schema.
+[[ "$tenants_status" == succeeded ]] ||
+  fail "the tenants' job ended '$tenants_status': $(run_detail "$tenants_job" return_message)"
+out=$("${psql[@]}" -d "$good" -c "SELECT string_agg(tenant || ':' || current, ',' ORDER BY tenant) FROM migrate.tenants")
+[[ "$out" == "shop_a:cront001,shop_b:cront001,shop_c:cront001" ]] ||
+  fail "after the tenants' job: $out"
+out=$("${psql[@]}" -d "$good" -c "SELECT count(*) FROM pg_tables WHERE tablename = 'orders' AND schemaname LIKE 'shop_%'")
+[[ "$out" == 3 ]] || fail "after the tenants' job, $out tenant schemas have the table"
+echo "pg_cron: the good job reached head; the failing job failed, logged, and left cron0002 applied; the tenants' job migrated every tenant"
