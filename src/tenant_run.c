@@ -7,8 +7,8 @@
  *
  * The calling session runs the canary, then either every tenant itself or,
  * with parallel => N, starts N background workers (tenant_worker.c) that
- * take the tenants one by one, waits for them, and reports.  tenant_run_one
- * is the work of one tenant, the same in both.
+ * take the tenants one by one, waits for them, and reports.  Both move a
+ * tenant with tenant_run_one() (tenant.c).
  *
  * IDENTIFICATION
  *	  src/tenant_run.c
@@ -27,105 +27,6 @@
 
 #include "migrate.h"
 #include "tenant_run.h"
-
-typedef struct TenantStep
-{
-	MigrateGraph *graph;
-	MigrateSteps steps;
-	const char *tenant;
-} TenantStep;
-
-static void
-apply_tenant_step(void *arg)
-{
-	TenantStep *one = (TenantStep *) arg;
-
-	tenant_refuse_unapplied_external(one->graph, &one->steps);
-	apply_steps(one->graph, &one->steps, MIGRATE_UP, one->tenant);
-	catalog_tenant_save(one->tenant, graph_current_string(one->graph));
-}
-
-/* Errors that end the whole run rather than one tenant: a cancel, a shutdown, no memory. */
-static bool
-ends_the_run(const ErrorData *edata)
-{
-	return ERRCODE_TO_CATEGORY(edata->sqlerrcode) == ERRCODE_OPERATOR_INTERVENTION ||
-		ERRCODE_TO_CATEGORY(edata->sqlerrcode) == ERRCODE_INSUFFICIENT_RESOURCES;
-}
-
-/*
- * Bring one tenant to the target, one revision per transaction.  A failing
- * step is rolled back alone and recorded (migrate.log, and the tenant's
- * last_error), and committed; run->error keeps it.  Waits for a tenant
- * that another session is moving: it holds one step at most.
- */
-TenantOutcome
-tenant_run_one(TenantRun *run, const char *tenant)
-{
-	TenantOutcome outcome = TENANT_AT_TARGET;
-
-	for (;;)
-	{
-		int64		changes;
-		char	   *recorded;
-		MigrateSteps *steps;
-		TenantStep	one;
-		ErrorData  *edata;
-		TimestampTz started;
-
-		MemoryContextReset(run->stepcxt);
-		changes = lock_tenant_change("run_tenants");
-		if (run->graph == NULL || changes != run->graph_changes)
-		{
-			/* Revisions were registered or forgotten: read the graph again. */
-			MemoryContext oldcxt;
-
-			MemoryContextReset(run->graphcxt);
-			oldcxt = MemoryContextSwitchTo(run->graphcxt);
-			run->graph = catalog_load_graph(GRAPH_TENANT);
-			run->graph_changes = changes;
-			MemoryContextSwitchTo(oldcxt);
-		}
-		if (catalog_tenant_lock(tenant, false, &recorded) == TENANT_UNKNOWN)
-		{
-			run->commit();
-			return TENANT_GONE;
-		}
-		catalog_tenant_applied(run->graph, tenant);
-		steps = target_steps(run->graph, run->target, false, "run_tenants");
-		if (steps->nsteps == 0)
-		{
-			char	   *current = graph_current_string(run->graph);
-
-			if ((recorded == NULL) != (current == NULL) ||
-				(current && strcmp(recorded, current) != 0))
-				catalog_tenant_save(tenant, current);
-			run->commit();
-			return outcome;
-		}
-
-		one.graph = run->graph;
-		one.steps.nsteps = 1;
-		one.steps.revs = steps->revs;
-		one.tenant = tenant;
-		started = GetCurrentTimestamp();
-		edata = apply_in_subtransaction(apply_tenant_step, &one);
-		if (edata != NULL)
-		{
-			if (ends_the_run(edata))
-				ReThrowError(edata);
-			catalog_log_failure("upgrade", run->graph->revs[steps->revs[0]].id,
-								MIGRATE_UP, started, GetCurrentTimestamp(),
-								edata, tenant);
-			catalog_tenant_failed(tenant, edata);
-			run->commit();
-			run->error = edata;
-			return TENANT_FAILED;
-		}
-		run->commit();
-		outcome = TENANT_MOVED;
-	}
-}
 
 static bool
 in_list(List *names, const char *name)
