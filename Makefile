@@ -21,7 +21,7 @@ include $(PGXS)
 # the catalog files catalog.h, and diff.c and diffgen.c schemamodel.h.
 $(OBJS): src/migrate.h src/compat.h
 $(filter src/catalog%,$(OBJS)): src/catalog.h
-$(filter src/tenant%,$(OBJS)): src/tenant_run.h
+$(filter src/tenant%,$(OBJS)): src/tenant.h
 src/diff.o src/diffgen.o: src/schemamodel.h
 
 ifeq ($(shell test $(VERSION_NUM) -lt 130000 && echo old),old)

@@ -80,15 +80,6 @@ migrate_plan(PG_FUNCTION_ARGS)
  * ---------------------------------------------------------------------
  */
 
-static void
-refuse_unknown_tenant(const char *tenant)
-{
-	ereport(ERROR,
-			errcode(ERRCODE_UNDEFINED_OBJECT),
-			errmsg("tenant \"%s\" does not exist", tenant),
-			errhint("SELECT tenant FROM migrate.tenants lists the tenants."));
-}
-
 /*
  * migrate.current(tenant text DEFAULT NULL) RETURNS text
  *
@@ -109,7 +100,7 @@ migrate_current(PG_FUNCTION_ARGS)
 	if (tenant)
 	{
 		if (!catalog_tenant_exists(tenant, &current))
-			refuse_unknown_tenant(tenant);
+			tenant_refuse_unknown(tenant);
 	}
 	else if (!catalog_cached_state(&heads, &current))
 		current = graph_current_string(catalog_load_graph(GRAPH_LENIENT));
@@ -208,7 +199,7 @@ migrate_require(PG_FUNCTION_ARGS)
 	if (tenant)
 	{
 		if (!catalog_tenant_exists(tenant, NULL))
-			refuse_unknown_tenant(tenant);
+			tenant_refuse_unknown(tenant);
 		graph = catalog_load_graph(GRAPH_TENANT | GRAPH_LENIENT);
 		catalog_tenant_applied(graph, tenant);
 		where = psprintf("tenant \"%s\"", tenant);

@@ -30,7 +30,7 @@
 #include "utils/timestamp.h"
 
 #include "migrate.h"
-#include "tenant_run.h"
+#include "tenant.h"
 
 /*
  * A target that names a revision of the other scope gets an error that
@@ -48,6 +48,10 @@ tenant_refuse_other_scope(const MigrateGraph *graph, const char *target,
 		return;
 	memcpy(id, target, len);
 	id[len] = '\0';
+	/* The keywords name no revision: no catalog lookup for them. */
+	if (pg_strcasecmp(id, "head") == 0 || pg_strcasecmp(id, "heads") == 0 ||
+		pg_strcasecmp(id, "base") == 0)
+		return;
 	if (graph_find(graph, id) >= 0 || graph_find_label(graph, id) >= 0 ||
 		!catalog_fetch_revision(id, &rev) || rev.tenant_scope == tenant_scope)
 		return;

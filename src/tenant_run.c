@@ -26,7 +26,7 @@
 #include "utils/timestamp.h"
 
 #include "migrate.h"
-#include "tenant_run.h"
+#include "tenant.h"
 
 static bool
 in_list(List *names, const char *name)

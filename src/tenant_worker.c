@@ -7,7 +7,7 @@
  *		waits, reports each tenant as it ends, and sums up.
  *
  * The workers share a segment of dynamic shared memory (TenantShared,
- * tenant_run.h): the tenants' names, an atomic counter of the next one to
+ * tenant.h): the tenants' names, an atomic counter of the next one to
  * take, and each one's state.  Each worker moves a tenant with the same
  * tenant_run_one() as the caller does, one revision per transaction, so
  * what a failing or killed worker leaves is what a failing or killed
@@ -37,7 +37,7 @@
 #include "utils/snapmgr.h"
 
 #include "migrate.h"
-#include "tenant_run.h"
+#include "tenant.h"
 
 /*
  * What the scripts and the locks depend on: a worker runs with the

@@ -1,18 +1,19 @@
 /*-------------------------------------------------------------------------
  *
- * tenant_run.h
- *		What migrate.run_tenants() shares between its calling session
- *		(tenant_run.c) and the background workers it starts for
- *		parallel => N (tenant_worker.c): one tenant's run, and the dynamic
- *		shared memory through which the workers take tenants.
+ * tenant.h
+ *		What the tenant files share for migrate.run_tenants(): one tenant's
+ *		run (tenant.c), used by the calling session (tenant_run.c) and by
+ *		the background workers it starts for parallel => N
+ *		(tenant_worker.c), and the dynamic shared memory through which the
+ *		workers take tenants.
  *
  * IDENTIFICATION
- *	  src/tenant_run.h
+ *	  src/tenant.h
  *
  *-------------------------------------------------------------------------
  */
-#ifndef MIGRATE_TENANT_RUN_H
-#define MIGRATE_TENANT_RUN_H
+#ifndef MIGRATE_TENANT_H
+#define MIGRATE_TENANT_H
 
 #include "postgres.h"
 
@@ -43,6 +44,7 @@ typedef struct TenantRun
 	ErrorData  *error;			/* the last failure, until the next tenant */
 } TenantRun;
 
+/* tenant.c */
 extern TenantOutcome tenant_run_one(TenantRun *run, const char *tenant);
 
 /*
@@ -83,4 +85,4 @@ extern void tenant_run_parallel(TenantRun *run, List *tenants, int parallel,
 								int *counts, StringInfo failed);
 extern PGDLLEXPORT void migrate_tenant_worker_main(Datum arg);
 
-#endif							/* MIGRATE_TENANT_RUN_H */
+#endif							/* MIGRATE_TENANT_H */
