@@ -86,7 +86,7 @@ done
 # The good job: succeeded, at head, every step logged.
 [[ "$good_status" == succeeded ]] || fail "the job of the good revisions ended '$good_status'"
 out=$("${psql[@]}" -d "$good" -c "SELECT migrate.current(),
-                                          (SELECT count(*) FROM migrate.log WHERE success AND action = 'upgrade'),
+                                          (SELECT count(*) FROM migrate.log WHERE success AND action = 'upgrade' AND tenant IS NULL),
                                           (SELECT name FROM items)")
 [[ "$out" == "cron0004|4|tea" ]] || fail "after the good job: expected cron0004|4|tea, got $out"
 
